@@ -1,0 +1,49 @@
+"""tickwork: a durable, cluster-safe job scheduler with APScheduler's API and a REST API."""
+
+from tickwork._version import __version__
+from tickwork.clock import Clock, ManualClock, SystemClock
+from tickwork.engine import EngineSettings
+from tickwork.exceptions import (
+    CallableNotAllowedError,
+    ConfigurationError,
+    ConflictError,
+    InvalidJobError,
+    JobLookupError,
+    NodeLookupError,
+    SchedulerStateError,
+    StoreError,
+    TickworkError,
+    TriggerArgumentError,
+)
+from tickwork.job import Job
+from tickwork.node import Node, NodeState, SchedulerState
+from tickwork.run import Outcome, Run
+from tickwork.scheduler import STATE_PAUSED, STATE_RUNNING, STATE_STOPPED, Scheduler
+
+__all__ = [
+    "STATE_PAUSED",
+    "STATE_RUNNING",
+    "STATE_STOPPED",
+    "CallableNotAllowedError",
+    "Clock",
+    "ConfigurationError",
+    "ConflictError",
+    "EngineSettings",
+    "InvalidJobError",
+    "Job",
+    "JobLookupError",
+    "ManualClock",
+    "Node",
+    "NodeLookupError",
+    "NodeState",
+    "Outcome",
+    "Run",
+    "Scheduler",
+    "SchedulerState",
+    "SchedulerStateError",
+    "StoreError",
+    "SystemClock",
+    "TickworkError",
+    "TriggerArgumentError",
+    "__version__",
+]

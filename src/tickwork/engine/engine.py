@@ -1,0 +1,290 @@
+"""The engine: one node's loop that claims due fires and hands them to executors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from tickwork._version import __version__
+from tickwork.clock import Clock
+from tickwork.engine.heartbeat import Heartbeat
+from tickwork.engine.planner import plan_claim
+from tickwork.engine.recorder import RunRecorder
+from tickwork.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+    SchedulerEvent,
+)
+from tickwork.exceptions import StoreError
+from tickwork.executors.base import ExecutionContext, Executor, Finished, failure
+from tickwork.node import Node, NodeState, PauseState
+from tickwork.run import Outcome
+from tickwork.store.base import ClaimPlan, Fire, Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Tuning knobs; the defaults suit most deployments."""
+
+    #: Fires claimed per transaction.
+    batch_size: int = 1000
+    #: Longest sleep when the store cannot push changes (SQLite) or while paused.
+    poll_interval: float = 0.5
+    #: Longest sleep in any case, as a safety net for lost notifications.
+    max_idle: float = 30.0
+    #: How often this node says it is alive and looks for dead ones.
+    heartbeat_interval: float = 2.0
+    #: A node silent for this long is declared dead and its unfinished runs become lost.
+    node_timeout: float = 10.0
+    #: Finished runs older than this many seconds are deleted (None keeps them forever).
+    run_retention: float | None = 7 * 86_400.0
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "poll_interval", "max_idle", "heartbeat_interval"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if self.node_timeout <= self.heartbeat_interval:
+            raise ValueError(
+                f"node_timeout ({self.node_timeout}) must exceed heartbeat_interval "
+                f"({self.heartbeat_interval})"
+            )
+        if self.run_retention is not None and self.run_retention <= 0:
+            raise ValueError(f"run_retention must be positive or None, got {self.run_retention}")
+
+
+class Engine:
+    """Claims due fires for one node and runs them.
+
+    The loop sleeps until the earliest ``next_run_time`` and is woken early by :meth:`wake`
+    (changes made in this process, or notifications from others).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        node_id: str | None,
+        executors: Mapping[str, Executor],
+        resolve: Callable[[str], Callable[..., object]],
+        clock: Clock,
+        emit: Callable[[SchedulerEvent], None],
+        wants: Callable[[int], bool],
+        settings: EngineSettings | None = None,
+        call_wrapper: Callable[[Callable[[], object]], object] | None = None,
+    ) -> None:
+        self.store = store
+        self.node_id = node_id or new_node_id()
+        self._fixed_node_id = node_id is not None
+        self._registered = False
+        self.settings = settings or EngineSettings()
+        self._executors = dict(executors)
+        self._clock = clock
+        self._emit = emit
+        self._wants = wants
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pause = PauseState(global_paused=False, node_paused=False)
+        self._recorder = RunRecorder(store, self._report_finished)
+        self._heartbeat = Heartbeat(self)
+        self._context = ExecutionContext(
+            resolve=resolve,
+            clock=clock,
+            on_finished=self._recorder.record,
+            call_wrapper=call_wrapper,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def register(self, paused: bool = False) -> None:
+        """Add this node's row to the cluster; each start of an unnamed node is a new node."""
+        if self._registered and not self._fixed_node_id:
+            self.node_id = new_node_id()
+        self._registered = True
+        now = self._clock.now()
+        self.store.register_node(
+            Node(
+                id=self.node_id,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                version=__version__,
+                state=NodeState.RUNNING,
+                is_paused=paused,
+                started_at=now,
+                heartbeat_at=now,
+                stopped_at=None,
+            )
+        )
+
+    def rejoin(self) -> None:
+        """Come back under a new id after the cluster declared this node dead."""
+        self.node_id = new_node_id()
+        self.register()
+        self.wake()
+
+    def start_executors(self) -> None:
+        for executor in self._executors.values():
+            executor.start(self._context)
+        self._recorder.start()
+
+    def start(self) -> None:
+        """Start executors, the heartbeat and the claim loop (node already registered)."""
+        self.start_executors()
+        self._stopping.clear()
+        self._heartbeat.start()
+        self.store.listen(self.wake)
+        self._thread = threading.Thread(target=self._loop, name="tickwork-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop claiming, let executors finish (``wait``) and write every outcome."""
+        self._stopping.set()
+        self._wakeup.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._heartbeat.stop()
+        for executor in self._executors.values():
+            executor.shutdown(wait=wait)
+        self._recorder.stop()
+        self.store.stop_node(self.node_id)
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def emit_event(self, event: SchedulerEvent) -> None:
+        if self._wants(event.code):
+            self._emit(event)
+
+    @property
+    def pause(self) -> PauseState:
+        return self._pause
+
+    def observe_pause(self, pause: PauseState) -> None:
+        """Take pause state learned elsewhere (heartbeat); wake the loop if it was lifted."""
+        was_paused = self._pause.paused
+        self._pause = pause
+        if was_paused and not pause.paused:
+            self.wake()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every submitted fire has finished and its outcome is written."""
+        return self._recorder.wait_idle(timeout)
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            self._wakeup.clear()
+            try:
+                delay = self.process_due()
+                failures = 0
+            except StoreError as exc:
+                failures += 1
+                delay = min(0.1 * 2**failures, 5.0)
+                logger.warning("claim failed (%s); retrying in %.1f s", exc, delay)
+            except Exception:
+                logger.exception("unexpected error in the engine loop")
+                delay = 1.0
+            self._wakeup.wait(self._bounded(delay))
+
+    def _bounded(self, delay: float | None) -> float:
+        limit = self.settings.max_idle
+        if not self.store.pushes_notifications or self._pause.paused:
+            limit = min(limit, self.settings.poll_interval)
+        if delay is None:
+            return limit
+        return max(0.0, min(delay, limit))
+
+    def process_due(self, now: datetime | None = None) -> float | None:
+        """Claim and dispatch everything due; return seconds until the next due job.
+
+        ``now`` overrides the store's clock (tests drive time by hand with it).
+        """
+        while True:
+            result = self.store.claim_due(
+                self.node_id, plan_claim, limit=self.settings.batch_size, now=now
+            )
+            self._pause = result.pause
+            self._dispatch(result.plan)
+            if not result.batch_full or self._stopping.is_set():
+                break
+        if result.pause.paused:
+            return None
+        if now is not None:
+            return None
+        return self.store.seconds_until_due()
+
+    def _dispatch(self, plan: ClaimPlan) -> None:
+        for fire in plan.fires:
+            self.submit(fire)
+        if plan.skipped and self._wants(EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES):
+            for job_id, run_time, reason in plan.skipped:
+                if reason.startswith("max_instances"):
+                    self._emit(
+                        JobSubmissionEvent(
+                            EVENT_JOB_MAX_INSTANCES, job_id=job_id, scheduled_run_times=(run_time,)
+                        )
+                    )
+                else:
+                    self._emit(
+                        JobExecutionEvent(
+                            EVENT_JOB_MISSED, job_id=job_id, scheduled_run_time=run_time
+                        )
+                    )
+
+    def submit(self, fire: Fire) -> None:
+        """Hand one claimed fire to its executor."""
+        self._recorder.expect()
+        executor = self._executors.get(fire.executor)
+        if executor is None:
+            error = LookupError(f"no executor named {fire.executor!r}")
+            self._recorder.record(failure(fire, None, self._clock.now(), error))
+            return
+        if self._wants(EVENT_JOB_SUBMITTED):
+            self._emit(
+                JobSubmissionEvent(
+                    EVENT_JOB_SUBMITTED, job_id=fire.job_id, scheduled_run_times=(fire.scheduled_time,)
+                )
+            )
+        executor.submit(fire)
+
+    def _report_finished(self, batch: list[Finished]) -> None:
+        if not self._wants(EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED):
+            return
+        codes = {
+            Outcome.SUCCEEDED: EVENT_JOB_EXECUTED,
+            Outcome.FAILED: EVENT_JOB_ERROR,
+            Outcome.MISSED: EVENT_JOB_MISSED,
+        }
+        for finished in batch:
+            result = finished.result
+            self._emit(
+                JobExecutionEvent(
+                    codes.get(result.outcome, EVENT_JOB_ERROR),
+                    job_id=result.job_id,
+                    scheduled_run_time=result.scheduled_time,
+                    retval=finished.retval,
+                    exception=finished.exception,
+                    traceback=result.traceback,
+                )
+            )
+
+
+def new_node_id() -> str:
+    """Readable and unique: host, pid and a random suffix (pids are reused)."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"

@@ -1,0 +1,79 @@
+"""The node's pulse: say it is alive, learn pause state, bury dead nodes, prune history."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from tickwork.events import EVENT_JOB_LOST, JobExecutionEvent
+from tickwork.exceptions import NodeLookupError, StoreError
+
+if TYPE_CHECKING:
+    from tickwork.engine.engine import Engine
+
+logger = logging.getLogger(__name__)
+
+#: History is pruned at most this often (seconds).
+PRUNE_EVERY = 60.0
+
+
+class Heartbeat:
+    """Runs :meth:`beat` every ``heartbeat_interval`` seconds on its own thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_prune = 0.0
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="tickwork-heartbeat", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._engine.settings.heartbeat_interval):
+            try:
+                self.beat()
+            except StoreError as exc:
+                logger.warning("heartbeat failed: %s", exc)
+            except Exception:
+                logger.exception("unexpected error in the heartbeat")
+
+    def beat(self) -> None:
+        engine = self._engine
+        store = engine.store
+        try:
+            engine.observe_pause(store.heartbeat(engine.node_id))
+        except NodeLookupError:
+            logger.error(
+                "node %s was declared dead by the cluster (no heartbeat for %.0f s); "
+                "rejoining under a new id",
+                engine.node_id,
+                engine.settings.node_timeout,
+            )
+            engine.rejoin()
+        lost = store.reap_dead_nodes(engine.settings.node_timeout)
+        if any(run.rerun for run in lost):
+            engine.wake()
+        for run in lost:
+            engine.emit_event(
+                JobExecutionEvent(
+                    EVENT_JOB_LOST, job_id=run.job_id, scheduled_run_time=run.scheduled_time
+                )
+            )
+        retention = engine.settings.run_retention
+        if retention is not None and time.monotonic() - self._last_prune >= PRUNE_EVERY:
+            self._last_prune = time.monotonic()
+            pruned = store.prune_runs(store.now() - timedelta(seconds=retention))
+            if pruned:
+                logger.info("pruned %d runs older than %g s", pruned, retention)

@@ -1,0 +1,98 @@
+"""Writing run outcomes back to the store in batches, off the workers' threads."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+
+from tickwork.exceptions import StoreError
+from tickwork.executors.base import Finished
+from tickwork.store.base import Store
+
+logger = logging.getLogger(__name__)
+
+_BATCH = 5000
+_STOP = object()
+
+
+class RunRecorder:
+    """Collects finished runs and writes them one transaction per batch.
+
+    Workers only enqueue, so a slow database never holds a worker thread, and thousands of
+    outcomes cost a handful of statements. Listeners are told after the outcome is durable.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        after_write: Callable[[list[Finished]], None],
+        retry_delay: float = 0.5,
+    ) -> None:
+        self._store = store
+        self._after_write = after_write
+        self._retry_delay = retry_delay
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Condition()
+        self._pending = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="tickwork-recorder", daemon=True)
+        self._thread.start()
+
+    def expect(self) -> None:
+        """Count a fire handed to an executor, so :meth:`wait_idle` waits for its outcome."""
+        with self._idle:
+            self._pending += 1
+
+    def record(self, finished: Finished) -> None:
+        self._queue.put(finished)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every expected outcome is written (for shutdown and tests)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch: list[Finished] = []
+            item = self._queue.get()
+            while True:
+                if item is _STOP:
+                    stopping = True
+                else:
+                    assert isinstance(item, Finished)
+                    batch.append(item)
+                if len(batch) >= _BATCH:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                self._write(batch)
+
+    def _write(self, batch: list[Finished]) -> None:
+        while True:
+            try:
+                self._store.finish_runs([finished.result for finished in batch])
+                break
+            except StoreError as exc:
+                logger.warning("cannot record %d run outcomes (%s); retrying", len(batch), exc)
+                threading.Event().wait(self._retry_delay)
+        try:
+            self._after_write(batch)
+        except Exception:
+            logger.exception("error while reporting finished runs")
+        with self._idle:
+            self._pending -= len(batch)
+            self._idle.notify_all()

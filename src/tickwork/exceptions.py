@@ -1,0 +1,90 @@
+"""Every error tickwork raises on purpose.
+
+One root, so callers can catch everything of ours in one place; the REST layer maps the
+leaves to status codes in one function::
+
+    TickworkError
+    ├── ConfigurationError           bad arguments or settings (REST: 400)
+    │   ├── TriggerArgumentError     a trigger field has a bad name, type or value
+    │   ├── InvalidJobError          a job cannot be built or stored (not JSON, bad option)
+    │   └── CallableNotAllowedError  a callable is not a registered task nor allow-listed (403)
+    ├── ConflictError                a job id that is already taken (409)
+    ├── JobLookupError               no job with that id (404)
+    ├── NodeLookupError              no node with that id (404)
+    ├── SchedulerStateError          start while running, shutdown while stopped (400)
+    └── StoreError                   the database failed; the driver's error is ``__cause__``
+
+Argument errors also derive from :class:`ValueError`, and lookup errors from
+:class:`KeyError`, so code written against APScheduler's exceptions keeps working.
+"""
+
+from __future__ import annotations
+
+
+class TickworkError(Exception):
+    """Root of every error tickwork raises on purpose."""
+
+
+class ConfigurationError(TickworkError, ValueError):
+    """Bad arguments or settings; nothing was changed."""
+
+
+class TriggerArgumentError(ConfigurationError):
+    """A trigger argument has an unknown name, a wrong type or a value out of range.
+
+    :param field: name of the offending argument, such as ``"hour"``.
+    :param value: the value given for it.
+    :param reason: what is wrong, for people.
+    """
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field}={value!r}: {reason}")
+
+
+class InvalidJobError(ConfigurationError):
+    """A job cannot be built or stored, for instance because an argument is not JSON."""
+
+
+class CallableNotAllowedError(ConfigurationError):
+    """The callable is neither a registered task nor matched by the allow-list."""
+
+
+class ConflictError(TickworkError):
+    """A job with that id exists already (and ``replace_existing`` was not set)."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(f"Job identifier ({job_id}) conflicts with an existing job")
+
+
+class JobLookupError(TickworkError, KeyError):
+    """No job has that id."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(f"No job by the id of {job_id} was found")
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class NodeLookupError(TickworkError, KeyError):
+    """No scheduler node has that id."""
+
+    def __init__(self, node_id: str) -> None:
+        self.node_id = node_id
+        super().__init__(f"No node by the id of {node_id} was found")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class SchedulerStateError(TickworkError):
+    """The scheduler is not in a state that allows the call (start twice, shut down twice)."""
+
+
+class StoreError(TickworkError):
+    """The database failed; the driver's exception is kept as ``__cause__``."""

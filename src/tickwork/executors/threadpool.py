@@ -1,0 +1,55 @@
+"""The default executor: a pool of threads in the scheduler's process."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from concurrent.futures import ThreadPoolExecutor as _Pool
+
+from tickwork.exceptions import ConfigurationError
+from tickwork.executors.base import ExecutionContext, Executor, failure, run_fire
+from tickwork.store.base import Fire
+
+
+class ThreadPoolExecutor(Executor):
+    """Runs fires on up to ``max_workers`` threads.
+
+    A coroutine function scheduled here is run to completion with :func:`asyncio.run` in
+    its worker thread, so async jobs work without configuring an event loop.
+    """
+
+    def __init__(self, max_workers: int = 10) -> None:
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+            raise ConfigurationError(f"max_workers must be a positive integer, got {max_workers!r}")
+        self.max_workers = max_workers
+        self._pool: _Pool | None = None
+        self._context: ExecutionContext | None = None
+
+    def start(self, context: ExecutionContext) -> None:
+        self._context = context
+        self._pool = _Pool(self.max_workers, thread_name_prefix="tickwork-worker")
+
+    def submit(self, fire: Fire) -> None:
+        assert self._pool is not None, "executor not started"
+        self._pool.submit(self._run, fire)
+
+    def _run(self, fire: Fire) -> None:
+        context = self._context
+        assert context is not None
+        try:
+            func = context.resolve(fire.func_ref)
+        except Exception as exc:  # noqa: BLE001 - reported as the run's failure
+            context.on_finished(failure(fire, None, context.clock.now(), exc))
+            return
+        if inspect.iscoroutinefunction(func):
+            coroutine_function = func
+
+            def func(*args: object, **kwargs: object) -> object:
+                return asyncio.run(coroutine_function(*args, **kwargs))
+
+        context.on_finished(run_fire(fire, func, context.clock, context.call_wrapper))
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=not wait)
+

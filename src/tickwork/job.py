@@ -1,0 +1,162 @@
+"""The job: what to call, with what, and when; a frozen value that maps 1:1 to a store row."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from tickwork.exceptions import InvalidJobError
+from tickwork.triggers import Trigger, trigger_from_dict
+
+#: Option names a job has besides its id, function, arguments and trigger.
+JOB_OPTIONS = frozenset(
+    {"name", "executor", "misfire_grace_time", "coalesce", "max_instances", "rerun_lost"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A scheduled job.
+
+    ``next_run_time`` is ``None`` while the job is paused, as in APScheduler.
+    ``func_ref`` is a ``"package.module:qualname"`` reference or the name of a registered
+    task; the callable itself is never stored.
+    """
+
+    id: str
+    func_ref: str
+    trigger: Trigger
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    name: str = ""
+    executor: str = "default"
+    misfire_grace_time: float | None = 1.0
+    coalesce: bool = True
+    max_instances: int = 1
+    rerun_lost: bool = False
+    next_run_time: datetime | None = None
+
+    def __post_init__(self) -> None:
+        validate_job(self)
+
+    @property
+    def pending(self) -> bool:
+        """APScheduler compatibility: a stored job is never pending."""
+        return False
+
+    @property
+    def paused(self) -> bool:
+        return self.next_run_time is None
+
+    def evolve(self, **changes: Any) -> Job:
+        """Return a copy with ``changes`` applied and validated."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the job as a JSON-safe dict (the store's row and the API's basis)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "func": self.func_ref,
+            "args": list(self.args),
+            "kwargs": dict(self.kwargs),
+            "trigger": self.trigger.to_dict(),
+            "executor": self.executor,
+            "misfire_grace_time": self.misfire_grace_time,
+            "coalesce": self.coalesce,
+            "max_instances": self.max_instances,
+            "rerun_lost": self.rerun_lost,
+            "next_run_time": self.next_run_time.isoformat() if self.next_run_time else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Job:
+        """Inverse of :meth:`to_dict`."""
+        next_run_time = data.get("next_run_time")
+        return cls(
+            id=data["id"],
+            func_ref=data["func"],
+            trigger=trigger_from_dict(data["trigger"]),
+            args=tuple(data.get("args", ())),
+            kwargs=dict(data.get("kwargs", {})),
+            name=data.get("name", ""),
+            executor=data.get("executor", "default"),
+            misfire_grace_time=data.get("misfire_grace_time"),
+            coalesce=data.get("coalesce", True),
+            max_instances=data.get("max_instances", 1),
+            rerun_lost=data.get("rerun_lost", False),
+            next_run_time=datetime.fromisoformat(next_run_time) if next_run_time else None,
+        )
+
+
+def validate_job(job: Job) -> None:
+    """Raise :class:`InvalidJobError` naming the first field that cannot be stored."""
+    if not isinstance(job.id, str) or not job.id:
+        raise InvalidJobError(f"id must be a non-empty string, got {job.id!r}")
+    if len(job.id) > 191:
+        raise InvalidJobError(f"id must be at most 191 characters, got {len(job.id)}")
+    if not isinstance(job.func_ref, str) or not job.func_ref:
+        raise InvalidJobError(f"func must be a non-empty reference, got {job.func_ref!r}")
+    if not isinstance(job.trigger, Trigger):
+        raise InvalidJobError(f"trigger must be a Trigger, got {job.trigger!r}")
+    if not isinstance(job.name, str):
+        raise InvalidJobError(f"name must be a string, got {job.name!r}")
+    if not isinstance(job.executor, str) or not job.executor:
+        raise InvalidJobError(f"executor must be a non-empty string, got {job.executor!r}")
+    grace = job.misfire_grace_time
+    if grace is not None and (
+        isinstance(grace, bool)
+        or not isinstance(grace, int | float)
+        or not math.isfinite(grace)
+        or grace <= 0
+    ):
+        raise InvalidJobError(
+            f"misfire_grace_time must be a positive number of seconds or None, got {grace!r}"
+        )
+    if not isinstance(job.coalesce, bool):
+        raise InvalidJobError(f"coalesce must be a boolean, got {job.coalesce!r}")
+    if not isinstance(job.rerun_lost, bool):
+        raise InvalidJobError(f"rerun_lost must be a boolean, got {job.rerun_lost!r}")
+    if isinstance(job.max_instances, bool) or not isinstance(job.max_instances, int):
+        raise InvalidJobError(f"max_instances must be an integer, got {job.max_instances!r}")
+    if job.max_instances < 1:
+        raise InvalidJobError(f"max_instances must be at least 1, got {job.max_instances}")
+    if job.next_run_time is not None and (
+        not isinstance(job.next_run_time, datetime) or job.next_run_time.tzinfo is None
+    ):
+        raise InvalidJobError(
+            f"next_run_time must be an aware datetime or None, got {job.next_run_time!r}"
+        )
+    if not isinstance(job.kwargs, dict) or not all(isinstance(k, str) for k in job.kwargs):
+        raise InvalidJobError(f"kwargs must be a dict with string keys, got {job.kwargs!r}")
+    ensure_json("args", list(job.args))
+    ensure_json("kwargs", job.kwargs)
+
+
+def ensure_json(field_name: str, value: Any) -> None:
+    """Refuse values that would not survive a JSON round trip unchanged.
+
+    Checking the round trip, not just ``json.dumps``, catches tuples, non-string keys and
+    NaN, which JSON would silently turn into something else.
+    """
+    try:
+        encoded = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidJobError(f"{field_name} must be JSON-serialisable: {exc}") from None
+    if json.loads(encoded) != _normalise(value):
+        raise InvalidJobError(
+            f"{field_name} must hold only JSON types (str, int, float, bool, None, list, "
+            f"dict with str keys), got {value!r}"
+        )
+
+
+def _normalise(value: Any) -> Any:
+    """``value`` with tuples as lists, the one JSON change we accept silently."""
+    if isinstance(value, tuple | list):
+        return [_normalise(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _normalise(item) for key, item in value.items()}
+    return value

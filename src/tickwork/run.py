@@ -1,0 +1,77 @@
+"""Runs: one fire of a job, from claim to outcome, as recorded in the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    """Where a run stands. ``running`` is the only state that is not final."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    MISSED = "missed"
+    LOST = "lost"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run as stored in history."""
+
+    id: int
+    job_id: str
+    scheduled_time: datetime
+    node_id: str | None
+    outcome: Outcome
+    manual: bool
+    claimed_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: str | None
+    error: str | None
+    traceback: str | None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds between start and end, when both are known."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "id": self.id,
+            "job_id": self.job_id,
+            "scheduled_time": iso(self.scheduled_time),
+            "node_id": self.node_id,
+            "outcome": self.outcome.value,
+            "manual": self.manual,
+            "claimed_at": iso(self.claimed_at),
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at),
+            "duration": self.duration,
+            "result": self.result,
+            "error": self.error,
+            "traceback": self.traceback,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """How a claimed run ended; written back to its row in batches."""
+
+    job_id: str
+    scheduled_time: datetime
+    outcome: Outcome
+    started_at: datetime | None
+    finished_at: datetime
+    result: str | None = None
+    error: str | None = None
+    traceback: str | None = None

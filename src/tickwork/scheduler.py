@@ -1,0 +1,625 @@
+"""The scheduler: APScheduler's Python API on a durable, shared store."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from tickwork.clock import Clock, SystemClock
+from tickwork.engine import Engine, EngineSettings
+from tickwork.events import (
+    EVENT_ALL,
+    EVENT_ALL_JOBS_REMOVED,
+    EVENT_JOB_ADDED,
+    EVENT_JOB_MODIFIED,
+    EVENT_JOB_REMOVED,
+    EVENT_SCHEDULER_PAUSED,
+    EVENT_SCHEDULER_RESUMED,
+    EVENT_SCHEDULER_SHUTDOWN,
+    EVENT_SCHEDULER_STARTED,
+    JobEvent,
+    SchedulerEvent,
+)
+from tickwork.exceptions import (
+    ConfigurationError,
+    InvalidJobError,
+    SchedulerStateError,
+)
+from tickwork.executors import Executor, ThreadPoolExecutor, build_executor
+from tickwork.executors.base import run_fire
+from tickwork.job import Job
+from tickwork.node import Node, SchedulerState
+from tickwork.run import Outcome, Run
+from tickwork.store import Store, create_store
+from tickwork.tasks import TaskRegistry
+from tickwork.triggers import Trigger, build_trigger
+from tickwork.triggers._time import coerce_timezone, local_timezone
+
+logger = logging.getLogger(__name__)
+
+STATE_STOPPED = 0
+STATE_RUNNING = 1
+STATE_PAUSED = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Undefined:
+    """Marks an argument the caller did not give, so job defaults apply."""
+
+    def __repr__(self) -> str:
+        return "<undefined>"
+
+
+undefined: Any = _Undefined()
+
+#: Job defaults of APScheduler 3, which tickwork keeps.
+DEFAULT_JOB_OPTIONS: dict[str, Any] = {
+    "misfire_grace_time": 1.0,
+    "coalesce": True,
+    "max_instances": 1,
+    "rerun_lost": False,
+}
+_MODIFIABLE = frozenset(
+    {
+        "func",
+        "args",
+        "kwargs",
+        "name",
+        "executor",
+        "misfire_grace_time",
+        "coalesce",
+        "max_instances",
+        "rerun_lost",
+        "next_run_time",
+        "trigger",
+    }
+)
+
+
+class Scheduler:
+    """A scheduler node whose jobs, schedules, pause state and history live in a database.
+
+    :param url: SQLAlchemy URL of the store (default ``sqlite:///tickwork.sqlite``).
+    :param store: a ready :class:`~tickwork.store.Store` instead of ``url``.
+    :param timezone: zone for triggers that name none (default: the machine's zone).
+    :param executors: name → :class:`Executor` or ``{"type": "threadpool", ...}``.
+    :param job_defaults: defaults for ``misfire_grace_time``, ``coalesce``,
+        ``max_instances`` and ``rerun_lost``.
+    :param allowed_callables: patterns (``"myapp.jobs:*"``) that untrusted callers such as
+        the REST API may schedule besides registered tasks.
+    :param clock: where time comes from (tests inject a manual clock).
+    :param node_id: this process's node id (default: host, pid and a random suffix).
+    :param settings: engine tuning (batch size, poll and heartbeat intervals, retention).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        store: Store | None = None,
+        timezone: str | ZoneInfo | None = None,
+        executors: Mapping[str, Executor | dict[str, Any]] | None = None,
+        job_defaults: Mapping[str, Any] | None = None,
+        allowed_callables: Iterable[str] = (),
+        clock: Clock | None = None,
+        node_id: str | None = None,
+        settings: EngineSettings | None = None,
+        call_wrapper: Callable[[Callable[[], Any]], Any] | None = None,
+    ) -> None:
+        if store is not None and url is not None:
+            raise ConfigurationError("give either url or store, not both")
+        self.clock: Clock = clock or SystemClock()
+        self.store: Store = store or create_store(url, clock=clock)
+        self.timezone: ZoneInfo = (
+            coerce_timezone(timezone) if timezone is not None else local_timezone()
+        )
+        self.job_defaults = _check_job_defaults(job_defaults or {})
+        self.registry = TaskRegistry(allowed_callables)
+        executor_specs = dict(executors or {})
+        executor_specs.setdefault("default", ThreadPoolExecutor())
+        self.executors: dict[str, Executor] = {
+            name: build_executor(spec) for name, spec in executor_specs.items()
+        }
+        self.auth_callback: Callable[..., Any] | None = None
+        self._listeners: list[tuple[Callable[[SchedulerEvent], Any], int]] = []
+        self._listener_mask = 0
+        self._lock = threading.RLock()
+        self._store_ready = False
+        self._running = False
+        self._engine = Engine(
+            self.store,
+            node_id,
+            self.executors,
+            self.registry.resolve,
+            self.clock,
+            emit=self._dispatch_event,
+            wants=self._wants,
+            settings=settings,
+            call_wrapper=call_wrapper,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def node_id(self) -> str:
+        return self._engine.node_id
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def state(self) -> int:
+        """``STATE_STOPPED``, ``STATE_RUNNING``, or ``STATE_PAUSED`` (global or node pause)."""
+        if not self._running:
+            return STATE_STOPPED
+        return STATE_PAUSED if self._engine.pause.paused else STATE_RUNNING
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def start(self, paused: bool = False) -> None:
+        """Join the cluster and start firing jobs; ``paused`` starts this node paused."""
+        with self._lock:
+            if self._running:
+                raise SchedulerStateError("the scheduler is already running")
+            self._ensure_store()
+            self._engine.register(paused=paused)
+            self._engine.start()
+            self._running = True
+        self._emit(SchedulerEvent(EVENT_SCHEDULER_STARTED))
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop firing; with ``wait`` let running jobs finish. Outcomes are all recorded."""
+        with self._lock:
+            if not self._running:
+                raise SchedulerStateError("the scheduler is not running")
+            self._running = False
+            self._engine.stop(wait=wait)
+        self._emit(SchedulerEvent(EVENT_SCHEDULER_SHUTDOWN))
+
+    def close(self) -> None:
+        """Shut down if running and release the database connections."""
+        if self._running:
+            self.shutdown()
+        self.store.close()
+
+    def wakeup(self) -> None:
+        """Make the engine look for due jobs now."""
+        self._engine.wake()
+
+    def _ensure_store(self) -> None:
+        if not self._store_ready:
+            self.store.start()
+            self._store_ready = True
+
+    # -- pause: global and per node -----------------------------------------------------------
+
+    def pause(self) -> SchedulerState:
+        """Pause the whole cluster (the scheduler row). Nodes keep their own pause state."""
+        return self._set_global_pause(True)
+
+    def resume(self) -> SchedulerState:
+        """Lift the global pause; each node returns to its own pause state."""
+        return self._set_global_pause(False)
+
+    def _set_global_pause(self, paused: bool) -> SchedulerState:
+        self._ensure_store()
+        state = self.store.set_global_paused(paused)
+        current = self._engine.pause
+        self._engine.observe_pause(type(current)(paused, current.node_paused))
+        self._emit(SchedulerEvent(EVENT_SCHEDULER_PAUSED if paused else EVENT_SCHEDULER_RESUMED))
+        return state
+
+    def get_scheduler_state(self) -> SchedulerState:
+        self._ensure_store()
+        return self.store.get_scheduler_state()
+
+    def get_nodes(self, include_stopped: bool = False) -> list[Node]:
+        self._ensure_store()
+        return self.store.get_nodes(include_stopped=include_stopped)
+
+    def get_node(self, node_id: str | None = None) -> Node:
+        self._ensure_store()
+        return self.store.get_node(node_id or self.node_id)
+
+    def pause_node(self, node_id: str | None = None) -> Node:
+        """Pause one node (default: this one); the others keep firing."""
+        return self._set_node_pause(node_id, True)
+
+    def resume_node(self, node_id: str | None = None) -> Node:
+        return self._set_node_pause(node_id, False)
+
+    def _set_node_pause(self, node_id: str | None, paused: bool) -> Node:
+        self._ensure_store()
+        node = self.store.set_node_paused(node_id or self.node_id, paused)
+        if node.id == self.node_id:
+            current = self._engine.pause
+            self._engine.observe_pause(type(current)(current.global_paused, paused))
+        return node
+
+    # -- listeners and auth ------------------------------------------------------------------
+
+    def add_listener(self, callback: Callable[[SchedulerEvent], Any], mask: int = EVENT_ALL) -> None:
+        with self._lock:
+            self._listeners.append((callback, mask))
+            self._listener_mask |= mask
+
+    def remove_listener(self, callback: Callable[[SchedulerEvent], Any]) -> None:
+        with self._lock:
+            self._listeners = [(cb, mask) for cb, mask in self._listeners if cb != callback]
+            mask = 0
+            for _, listener_mask in self._listeners:
+                mask |= listener_mask
+            self._listener_mask = mask
+
+    def authenticate(self, func: F) -> F:
+        """Register the REST API's authentication callback (Flask-APScheduler's decorator)."""
+        self.auth_callback = func
+        return func
+
+    def _wants(self, codes: int) -> bool:
+        return bool(self._listener_mask & codes)
+
+    def _emit(self, event: SchedulerEvent) -> None:
+        if self._listener_mask & event.code:
+            self._dispatch_event(event)
+
+    def _dispatch_event(self, event: SchedulerEvent) -> None:
+        for callback, mask in list(self._listeners):
+            if mask & event.code:
+                try:
+                    callback(event)
+                except Exception:
+                    logger.exception("error in event listener %r", callback)
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def task(
+        self,
+        func_or_trigger: Callable[..., Any] | str | Trigger | None = None,
+        /,
+        *,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - APScheduler's name
+        **job_options: Any,
+    ) -> Any:
+        """Register a callable by name; with a trigger, also schedule it.
+
+        ``@scheduler.task`` and ``@scheduler.task(name="cleanup")`` register the function so
+        that the REST API may schedule it. Flask-APScheduler's form
+        ``@scheduler.task("interval", id="job1", seconds=30)`` registers it and adds (or
+        replaces) the job.
+        """
+        if callable(func_or_trigger) and not isinstance(func_or_trigger, Trigger):
+            return self.registry.task(func_or_trigger, name=name)
+        trigger = func_or_trigger
+
+        def decorate(func: F) -> F:
+            self.registry.task(func, name=name)
+            if trigger is not None:
+                self.add_job(
+                    id or self.registry.ref_for(func),
+                    func,
+                    trigger=trigger,
+                    replace_existing=True,
+                    **job_options,
+                )
+            elif job_options or id:
+                raise ConfigurationError(
+                    f"task options {sorted(job_options)} need a trigger to schedule the task"
+                )
+            return func
+
+        return decorate
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def add_job(
+        self,
+        id: str | None,  # noqa: A002 - APScheduler's name
+        func: Callable[..., Any] | str,
+        trigger: str | Trigger | None = None,
+        args: Iterable[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        name: str | None = None,
+        replace_existing: bool = False,
+        jobstore: str = "default",
+        **options: Any,
+    ) -> Job:
+        """Store a new job and wake the engine.
+
+        Trigger arguments (``seconds=5``, ``hour="9"``, ``jitter=10``) go with the job
+        options (``misfire_grace_time``, ``coalesce``, ``max_instances``, ``rerun_lost``,
+        ``next_run_time``, ``executor``). A duplicate id raises ConflictError unless
+        ``replace_existing`` is set.
+        """
+        _check_jobstore(jobstore)
+        job = self._build_job(id, func, trigger, args, kwargs, name, options)
+        self._ensure_store()
+        self.store.add_jobs([job], replace_existing=replace_existing)
+        self._engine.wake()
+        self._emit(JobEvent(EVENT_JOB_ADDED, job_id=job.id))
+        return job
+
+    def add_jobs(self, specs: Iterable[Mapping[str, Any]], *, replace_existing: bool = False) -> list[Job]:
+        """Add many jobs in one transaction; each spec holds :meth:`add_job`'s arguments.
+
+        Either all are stored or, on any bad spec or taken id, none.
+        """
+        jobs = []
+        for index, spec in enumerate(specs):
+            options = dict(spec)
+            try:
+                job = self._build_job(
+                    options.pop("id", None),
+                    options.pop("func"),
+                    options.pop("trigger", None),
+                    options.pop("args", None),
+                    options.pop("kwargs", None),
+                    options.pop("name", None),
+                    options,
+                )
+            except KeyError:
+                raise InvalidJobError(f"job spec #{index} has no func") from None
+            jobs.append(job)
+        self._ensure_store()
+        self.store.add_jobs(jobs, replace_existing=replace_existing)
+        self._engine.wake()
+        if self._wants(EVENT_JOB_ADDED):
+            for job in jobs:
+                self._emit(JobEvent(EVENT_JOB_ADDED, job_id=job.id))
+        return jobs
+
+    def _build_job(
+        self,
+        job_id: str | None,
+        func: Callable[..., Any] | str,
+        trigger: str | Trigger | None,
+        args: Iterable[Any] | None,
+        kwargs: Mapping[str, Any] | None,
+        name: str | None,
+        options: dict[str, Any],
+    ) -> Job:
+        job_fields = {key: options.pop(key) for key in list(options) if key in _JOB_FIELDS}
+        executor = job_fields.pop("executor", "default")
+        next_run_time = job_fields.pop("next_run_time", undefined)
+        for key, value in self.job_defaults.items():
+            if job_fields.get(key, undefined) is undefined:
+                job_fields[key] = value
+        func_ref = self.registry.ref_for(func)
+        built_trigger = self._build_trigger(trigger, options)
+        self._check_executor(executor)
+        if next_run_time is undefined:
+            next_run_time = built_trigger.next_fire_time(None, self.clock.now())
+        else:
+            next_run_time = self._aware(next_run_time, "next_run_time")
+        return Job(
+            id=job_id if job_id is not None else uuid.uuid4().hex,
+            func_ref=func_ref,
+            trigger=built_trigger,
+            args=tuple(args) if args is not None else (),
+            kwargs=dict(kwargs) if kwargs is not None else {},
+            name=name if name is not None else _default_name(func, func_ref),
+            executor=executor,
+            next_run_time=next_run_time,
+            **job_fields,
+        )
+
+    def _build_trigger(self, trigger: str | Trigger | None, trigger_args: dict[str, Any]) -> Trigger:
+        if isinstance(trigger, Trigger):
+            if trigger_args:
+                raise InvalidJobError(
+                    f"trigger arguments {sorted(trigger_args)} cannot be combined with a "
+                    "Trigger instance"
+                )
+            return trigger
+        if trigger is None:
+            if not trigger_args:
+                trigger_args = {"run_date": self.clock.now()}
+            trigger = "date"
+        return build_trigger(trigger, timezone=self.timezone, **trigger_args)
+
+    def _check_executor(self, executor: str) -> None:
+        if executor not in self.executors:
+            raise InvalidJobError(
+                f"executor {executor!r} is not configured; known: {sorted(self.executors)}"
+            )
+
+    def _aware(self, value: Any, field: str) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                raise InvalidJobError(f"{field} {value!r} is not an ISO 8601 datetime") from None
+        if not isinstance(value, datetime):
+            raise InvalidJobError(f"{field} must be a datetime, got {value!r}")
+        return value if value.tzinfo else value.replace(tzinfo=self.timezone)
+
+    def get_job(self, job_id: str, jobstore: str | None = None) -> Job | None:
+        """The job, or None when there is no such job (as APScheduler)."""
+        _check_jobstore(jobstore)
+        self._ensure_store()
+        try:
+            return self.store.get_job(job_id)
+        except KeyError:
+            return None
+
+    def get_jobs(self, jobstore: str | None = None, pending: bool | None = None) -> list[Job]:
+        """Every job, by next run time (paused last). Use :meth:`iter_jobs` for big stores."""
+        _check_jobstore(jobstore)
+        self._ensure_store()
+        return self.store.get_jobs()
+
+    def iter_jobs(self, page_size: int = 1000) -> Iterator[Job]:
+        """Every job by id, fetched a page at a time so memory stays flat."""
+        self._ensure_store()
+        after: str | None = None
+        while True:
+            page = self.store.get_jobs(after=after, limit=page_size, order="id")
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1].id
+
+    def count_jobs(self) -> int:
+        self._ensure_store()
+        return self.store.count_jobs()
+
+    def modify_job(self, job_id: str, jobstore: str | None = None, **changes: Any) -> Job:
+        """Change job options; a ``trigger`` (name plus its arguments, or an instance)
+        reschedules the job, as :meth:`reschedule_job` does."""
+        _check_jobstore(jobstore)
+        trigger = changes.pop("trigger", undefined)
+        unknown = sorted(set(changes) - _MODIFIABLE)
+        if unknown and trigger is undefined:
+            raise InvalidJobError(f"cannot modify job field(s): {', '.join(unknown)}")
+        trigger_args = {key: changes.pop(key) for key in unknown}
+        fields: dict[str, Any] = {}
+        if "func" in changes:
+            fields["func_ref"] = self.registry.ref_for(changes.pop("func"))
+        if "args" in changes:
+            fields["args"] = tuple(changes.pop("args") or ())
+        if "kwargs" in changes:
+            fields["kwargs"] = dict(changes.pop("kwargs") or {})
+        if "executor" in changes:
+            self._check_executor(changes["executor"])
+        if "next_run_time" in changes:
+            changes["next_run_time"] = self._aware(changes["next_run_time"], "next_run_time")
+        fields.update(changes)
+        new_trigger = None
+        if trigger is not undefined:
+            new_trigger = self._build_trigger(trigger, trigger_args)
+            fields["trigger"] = new_trigger
+            if "next_run_time" not in fields:
+                fields["next_run_time"] = new_trigger.next_fire_time(None, self.clock.now())
+        return self._update(job_id, lambda job: job.evolve(**fields))
+
+    def reschedule_job(
+        self,
+        job_id: str,
+        jobstore: str | None = None,
+        trigger: str | Trigger | None = None,
+        **trigger_args: Any,
+    ) -> Job:
+        """Give the job a new trigger and compute its next run time from now."""
+        return self.modify_job(job_id, jobstore, trigger=trigger, **trigger_args)
+
+    def pause_job(self, job_id: str, jobstore: str | None = None) -> Job:
+        _check_jobstore(jobstore)
+        return self._update(job_id, lambda job: job.evolve(next_run_time=None))
+
+    def resume_job(self, job_id: str, jobstore: str | None = None) -> Job | None:
+        """Resume from now; a job whose trigger has no fire time left is removed (None)."""
+        _check_jobstore(jobstore)
+        now = self.clock.now()
+        job = self._update(
+            job_id, lambda job: job.evolve(next_run_time=job.trigger.next_fire_time(None, now))
+        )
+        if job.next_run_time is None:
+            self.remove_job(job_id)
+            return None
+        return job
+
+    def _update(self, job_id: str, change: Callable[[Job], Job]) -> Job:
+        self._ensure_store()
+        job = self.store.update_job(job_id, change)
+        self._engine.wake()
+        self._emit(JobEvent(EVENT_JOB_MODIFIED, job_id=job_id))
+        return job
+
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
+        _check_jobstore(jobstore)
+        self._ensure_store()
+        self.store.remove_job(job_id)
+        self._emit(JobEvent(EVENT_JOB_REMOVED, job_id=job_id))
+
+    def remove_all_jobs(self, jobstore: str | None = None) -> None:
+        _check_jobstore(jobstore)
+        self._ensure_store()
+        self.store.remove_all_jobs()
+        self._emit(SchedulerEvent(EVENT_ALL_JOBS_REMOVED))
+
+    def run_job(self, job_id: str, jobstore: str | None = None) -> Job:
+        """Run the job now, outside its schedule, recorded in history.
+
+        A running scheduler hands the run to the job's executor. A stopped one runs it in
+        the calling thread, as Flask-APScheduler does, and records the outcome.
+        """
+        _check_jobstore(jobstore)
+        self._ensure_store()
+        job = self.store.get_job(job_id)
+        fire = self.store.start_manual_run(job_id, self.node_id if self._running else None)
+        if self._running:
+            self._engine.submit(fire)
+        else:
+            finished = run_fire(fire, self.registry.resolve(fire.func_ref), self.clock)
+            self.store.finish_runs([finished.result])
+        return job
+
+    # -- history -----------------------------------------------------------------------------
+
+    def get_runs(
+        self,
+        job_id: str | None = None,
+        *,
+        outcome: Outcome | str | None = None,
+        node_id: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> list[Run]:
+        """Run history, newest first; ``before`` is the id cursor of the previous page."""
+        self._ensure_store()
+        if outcome is not None:
+            try:
+                outcome = Outcome(outcome)
+            except ValueError:
+                raise ConfigurationError(
+                    f"outcome {outcome!r} is not one of {[o.value for o in Outcome]}"
+                ) from None
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+            raise ConfigurationError(f"limit must be an integer from 1 to 10000, got {limit!r}")
+        return self.store.get_runs(
+            job_id=job_id, outcome=outcome, node_id=node_id, before=before, limit=limit
+        )
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every finished run's outcome is written (handy in tests)."""
+        return self._engine.wait_idle(timeout)
+
+
+_JOB_FIELDS = frozenset(
+    {"executor", "misfire_grace_time", "coalesce", "max_instances", "rerun_lost", "next_run_time"}
+)
+
+
+def _check_jobstore(jobstore: str | None) -> None:
+    if jobstore not in (None, "default"):
+        raise ConfigurationError(
+            f"jobstore {jobstore!r} does not exist: tickwork keeps every job in one store"
+        )
+
+
+def _check_job_defaults(defaults: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(defaults) - set(DEFAULT_JOB_OPTIONS))
+    if unknown:
+        raise ConfigurationError(
+            f"unknown job default(s): {', '.join(unknown)}; known: {sorted(DEFAULT_JOB_OPTIONS)}"
+        )
+    return {**DEFAULT_JOB_OPTIONS, **defaults}
+
+
+def _default_name(func: Callable[..., Any] | str, func_ref: str) -> str:
+    if isinstance(func, str):
+        return func_ref.rpartition(":")[2] or func_ref
+    return getattr(func, "__qualname__", func_ref)

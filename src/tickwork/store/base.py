@@ -1,0 +1,249 @@
+"""The store contract: everything the scheduler and engine may ask of the database.
+
+The store is the source of truth; nothing above it keeps state that a restart or a second
+process could not see. SQLite and PostgreSQL differ only behind this class.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tickwork.job import Job
+from tickwork.node import Node, PauseState, SchedulerState
+from tickwork.run import Outcome, Run, RunResult
+from tickwork.triggers import Trigger
+
+
+@dataclass(frozen=True, slots=True)
+class DueJob:
+    """A job whose ``next_run_time`` has come, as locked by a claim.
+
+    ``running`` counts this job's unfinished runs across the whole cluster, so
+    ``max_instances`` holds for all nodes together.
+    """
+
+    id: str
+    func_ref: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+    trigger: Trigger
+    executor: str
+    misfire_grace_time: float | None
+    coalesce: bool
+    max_instances: int
+    next_run_time: datetime
+    running: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fire:
+    """One claimed run to hand to an executor."""
+
+    job_id: str
+    func_ref: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+    executor: str
+    scheduled_time: datetime
+    misfire_grace_time: float | None
+
+
+@dataclass(slots=True)
+class ClaimPlan:
+    """What the engine decided for a batch of due jobs; applied by the store atomically.
+
+    ``next_run_times`` maps each due job to its new next run time (``None``: the trigger is
+    exhausted and the job is removed). ``fires`` become ``running`` rows, ``skipped`` become
+    ``missed`` rows carrying the reason.
+    """
+
+    next_run_times: dict[str, datetime | None] = field(default_factory=dict)
+    fires: list[Fire] = field(default_factory=list)
+    skipped: list[tuple[str, datetime, str]] = field(default_factory=list)
+
+
+#: Given the due jobs and the claim's "now", decide what to fire.
+Planner = Callable[[Sequence[DueJob], datetime], ClaimPlan]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    """What a claim did: the plan it applied (empty when paused) and the pause state."""
+
+    plan: ClaimPlan
+    pause: PauseState
+    batch_full: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LostRun:
+    """A run whose node died before it finished."""
+
+    job_id: str
+    scheduled_time: datetime
+    node_id: str
+    rerun: bool
+
+
+class Store(ABC):
+    """Durable state of a tickwork cluster.
+
+    Every method is one transaction. Methods that change jobs or pause state notify the
+    other nodes (see :meth:`listen`) after they commit.
+    """
+
+    #: ``"sqlite"`` or ``"postgresql"``.
+    dialect: str
+    #: ``True`` when other processes can learn of changes at once (LISTEN/NOTIFY).
+    pushes_notifications: bool
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def start(self) -> None:
+        """Bring the schema to the latest migration and make sure the scheduler row exists."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and stop listening."""
+
+    @abstractmethod
+    def now(self) -> datetime:
+        """The time against which due-ness is judged (PostgreSQL: the database's clock)."""
+
+    # -- scheduler row -----------------------------------------------------------------------
+
+    @abstractmethod
+    def get_scheduler_state(self) -> SchedulerState: ...
+
+    @abstractmethod
+    def set_global_paused(self, paused: bool) -> SchedulerState:
+        """Set the global pause; each node's own ``is_paused`` is left untouched."""
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def add_jobs(self, jobs: Sequence[Job], *, replace_existing: bool = False) -> None:
+        """Insert jobs; an id already taken raises ConflictError and inserts none of them."""
+
+    @abstractmethod
+    def get_job(self, job_id: str) -> Job:
+        """Return the job or raise JobLookupError."""
+
+    @abstractmethod
+    def get_jobs(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        order: str = "next_run_time",
+    ) -> list[Job]:
+        """Return jobs ordered by ``order`` (``"next_run_time"``, paused last, or ``"id"``).
+
+        With ``order="id"``, ``after`` is a keyset cursor: only ids greater than it.
+        """
+
+    @abstractmethod
+    def count_jobs(self) -> int: ...
+
+    @abstractmethod
+    def update_job(self, job_id: str, change: Callable[[Job], Job]) -> Job:
+        """Apply ``change`` to the stored job under a row lock and store its result."""
+
+    @abstractmethod
+    def remove_job(self, job_id: str) -> None:
+        """Delete the job or raise JobLookupError. Its run history stays."""
+
+    @abstractmethod
+    def remove_all_jobs(self) -> int:
+        """Delete every job; return how many there were."""
+
+    # -- engine ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def claim_due(
+        self, node_id: str, planner: Planner, *, limit: int, now: datetime | None = None
+    ) -> ClaimResult:
+        """Lock up to ``limit`` due jobs, let ``planner`` decide, apply the plan, commit.
+
+        A job row is claimable when its ``next_run_time`` is at or before ``now`` (default:
+        :meth:`now`) and no other transaction holds it. Nothing is claimed while the global
+        pause or this node's pause is set. Advancing ``next_run_time`` and inserting the run
+        rows happen in the same transaction, so a (job, scheduled time) fires at most once.
+        """
+
+    @abstractmethod
+    def seconds_until_due(self) -> float | None:
+        """Seconds from :meth:`now` to the earliest ``next_run_time``; None when none."""
+
+    @abstractmethod
+    def start_manual_run(self, job_id: str, node_id: str | None) -> Fire:
+        """Record a run-now of the job as ``running`` on this node, without touching its
+        schedule, and return it as a fire. JobLookupError if there is no such job."""
+
+    @abstractmethod
+    def finish_runs(self, results: Sequence[RunResult]) -> None:
+        """Write the outcome of finished runs (one batch, one transaction)."""
+
+    # -- nodes -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def register_node(self, node: Node) -> None:
+        """Add the node, or take over a row with the same id (its unfinished runs are lost)."""
+
+    @abstractmethod
+    def heartbeat(self, node_id: str) -> PauseState:
+        """Record that the node is alive; return what it must obey."""
+
+    @abstractmethod
+    def stop_node(self, node_id: str) -> None:
+        """Mark the node stopped (clean shutdown); runs it never finished become lost."""
+
+    @abstractmethod
+    def get_node(self, node_id: str) -> Node:
+        """Return the node or raise NodeLookupError."""
+
+    @abstractmethod
+    def get_nodes(self, *, include_stopped: bool = False) -> list[Node]: ...
+
+    @abstractmethod
+    def set_node_paused(self, node_id: str, paused: bool) -> Node: ...
+
+    @abstractmethod
+    def reap_dead_nodes(self, timeout: float) -> list[LostRun]:
+        """Declare nodes silent for ``timeout`` seconds dead and mark their runs ``lost``.
+
+        For jobs with ``rerun_lost`` set the lost fire is scheduled again right away by
+        pulling the job's ``next_run_time`` forward.
+        """
+
+    # -- history -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def get_runs(
+        self,
+        *,
+        job_id: str | None = None,
+        outcome: Outcome | None = None,
+        node_id: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> list[Run]:
+        """Newest first; ``before`` is a keyset cursor (only runs with smaller ids)."""
+
+    @abstractmethod
+    def prune_runs(self, older_than: datetime) -> int:
+        """Delete finished runs claimed before ``older_than``; return how many."""
+
+    # -- notifications -----------------------------------------------------------------------
+
+    @abstractmethod
+    def listen(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever another process changes jobs or pause state.
+
+        Stores that cannot push (SQLite) never call it; the engine polls them instead.
+        """

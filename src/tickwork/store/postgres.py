@@ -1,0 +1,92 @@
+"""PostgreSQL: many processes on many hosts sharing one database."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from sqlalchemy import ColumnElement, Connection, create_engine, func
+from sqlalchemy.engine import URL, make_url
+
+from tickwork.clock import Clock
+from tickwork.store import queries as q
+from tickwork.store.sql import SQLStore
+
+logger = logging.getLogger(__name__)
+
+#: The LISTEN/NOTIFY channel on which nodes wake each other.
+CHANNEL = "tickwork_wakeup"
+
+
+class PostgresStore(SQLStore):
+    """A store in PostgreSQL (psycopg 3).
+
+    Claims lock job rows with ``FOR UPDATE SKIP LOCKED`` so nodes never wait on each other,
+    due-ness is judged by the database's clock so skewed hosts cannot fire early, and
+    changes are pushed to every node with ``NOTIFY``.
+    """
+
+    dialect = "postgresql"
+    pushes_notifications = True
+
+    def __init__(
+        self, url: str | URL, *, clock: Clock | None = None, pool_size: int = 10
+    ) -> None:
+        url = make_url(url)
+        if url.get_backend_name() != "postgresql":
+            raise ValueError(f"not a PostgreSQL URL: {url!r}")
+        url = url.set(drivername="postgresql+psycopg")
+        self._url = url
+        engine = create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+        super().__init__(engine, clock=clock)
+        self._listeners: list[Callable[[], None]] = []
+        self._listen_thread: threading.Thread | None = None
+        self._closing = threading.Event()
+
+    def _database_clock(self) -> ColumnElement[Any]:
+        return func.clock_timestamp()
+
+    def _begin_write(self, conn: Connection) -> None:
+        conn.begin()
+
+    def _notify(self, conn: Connection) -> None:
+        conn.execute(q.notify(CHANNEL))
+
+    def listen(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+        if self._listen_thread is None:
+            self._listen_thread = threading.Thread(
+                target=self._listen_forever, name="tickwork-listen", daemon=True
+            )
+            self._listen_thread.start()
+
+    def close(self) -> None:
+        self._closing.set()
+        if self._listen_thread is not None:
+            self._listen_thread.join(timeout=5)
+        super().close()
+
+    def _listen_forever(self) -> None:
+        """Hold a dedicated LISTEN connection; reconnect with backoff when it drops."""
+        conninfo = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
+        backoff = 0.1
+        while not self._closing.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    backoff = 0.1
+                    self._wake_all()  # changes may have been missed while disconnected
+                    while not self._closing.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self._wake_all()
+            except psycopg.Error as exc:
+                logger.warning("LISTEN connection lost (%s); retrying in %.1f s", exc, backoff)
+                self._closing.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _wake_all(self) -> None:
+        for callback in self._listeners:
+            callback()

@@ -1,0 +1,305 @@
+"""Every SQL statement of tickwork, each built by a function named for what it does.
+
+Nothing else in the project builds SQL. Statements that run as ``executemany`` take their
+values through ``bindparam`` names prefixed ``b_`` (SQLAlchemy reserves bare column names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Delete,
+    Insert,
+    Select,
+    Update,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+
+from tickwork.store.schema import jobs_table, nodes_table, runs_table, scheduler_table
+from tickwork.store.types import UTCDateTime
+
+SCHEDULER_ROW_ID = 1
+
+jobs = jobs_table.c
+runs = runs_table.c
+nodes = nodes_table.c
+
+# -- scheduler row ---------------------------------------------------------------------------
+
+
+def select_scheduler_row() -> Select[Any]:
+    return select(scheduler_table).where(scheduler_table.c.id == SCHEDULER_ROW_ID)
+
+
+def insert_scheduler_row(now: datetime) -> Insert:
+    return insert(scheduler_table).values(id=SCHEDULER_ROW_ID, is_paused=False, updated_at=now)
+
+
+def update_global_paused(paused: bool, now: datetime) -> Update:
+    return (
+        update(scheduler_table)
+        .where(scheduler_table.c.id == SCHEDULER_ROW_ID)
+        .values(is_paused=paused, updated_at=now)
+    )
+
+
+def select_pause_state(node_id: str, now: ColumnElement[Any]) -> Select[Any]:
+    """Global pause, this node's pause and state, and the claim's clock, in one round trip."""
+    return (
+        select(
+            scheduler_table.c.is_paused,
+            nodes.is_paused.label("node_paused"),
+            nodes.state.label("node_state"),
+            now.label("now"),
+        )
+        .select_from(scheduler_table)
+        .outerjoin(nodes_table, nodes.id == node_id)
+        .where(scheduler_table.c.id == SCHEDULER_ROW_ID)
+    )
+
+
+def select_clock(now: ColumnElement[Any]) -> Select[Any]:
+    return select(now.label("now"))
+
+
+# -- jobs ------------------------------------------------------------------------------------
+
+
+def insert_jobs() -> Insert:
+    return insert(jobs_table)
+
+
+def update_job_row(job_id: str, values: dict[str, Any]) -> Update:
+    return update(jobs_table).where(jobs.id == job_id).values(**values)
+
+
+def select_job(job_id: str, *, for_update: bool = False) -> Select[Any]:
+    statement = select(jobs_table).where(jobs.id == job_id)
+    return statement.with_for_update() if for_update else statement
+
+
+def select_existing_job_ids(job_ids: Collection[str]) -> Select[Any]:
+    return select(jobs.id).where(jobs.id.in_(job_ids))
+
+
+def select_jobs_page(after: str | None, limit: int | None, order: str) -> Select[Any]:
+    statement = select(jobs_table)
+    if order == "id":
+        if after is not None:
+            statement = statement.where(jobs.id > after)
+        statement = statement.order_by(jobs.id)
+    else:
+        statement = statement.order_by(jobs.next_run_time.is_(None), jobs.next_run_time, jobs.id)
+    return statement.limit(limit) if limit is not None else statement
+
+
+def count_jobs() -> Select[Any]:
+    return select(func.count()).select_from(jobs_table)
+
+
+def delete_job(job_id: str) -> Delete:
+    return delete(jobs_table).where(jobs.id == job_id)
+
+
+def delete_jobs(job_ids: Collection[str]) -> Delete:
+    return delete(jobs_table).where(jobs.id.in_(job_ids))
+
+
+def delete_all_jobs() -> Delete:
+    return delete(jobs_table)
+
+
+# -- claims ----------------------------------------------------------------------------------
+
+
+def select_due_jobs(now: datetime, limit: int) -> Select[Any]:
+    """Due jobs, earliest first, skipping rows another node holds.
+
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLAlchemy's SQLite dialect drops the clause
+    and the lock comes from ``BEGIN IMMEDIATE`` instead.
+    """
+    return (
+        select(
+            jobs.id,
+            jobs.func,
+            jobs.args,
+            jobs.kwargs,
+            jobs.trigger,
+            jobs.executor,
+            jobs.misfire_grace_time,
+            jobs.coalesce,
+            jobs.max_instances,
+            jobs.next_run_time,
+        )
+        .where(jobs.next_run_time <= literal(now, UTCDateTime))
+        .order_by(jobs.next_run_time)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def count_running_runs(job_ids: Collection[str]) -> Select[Any]:
+    return (
+        select(runs.job_id, func.count())
+        .where(runs.outcome == "running", runs.job_id.in_(job_ids))
+        .group_by(runs.job_id)
+    )
+
+
+def update_next_run_times() -> Update:
+    """Executemany form: ``b_id``, ``b_next_run_time``."""
+    return (
+        update(jobs_table)
+        .where(jobs.id == bindparam("b_id"))
+        .values(next_run_time=bindparam("b_next_run_time", type_=UTCDateTime))
+    )
+
+
+def select_earliest_next_run_time(now: ColumnElement[Any]) -> Select[Any]:
+    return select(func.min(jobs.next_run_time), now.label("now"))
+
+
+def insert_runs() -> Insert:
+    return insert(runs_table)
+
+
+def finish_runs() -> Update:
+    """Executemany form, keyed by the unique (``b_job_id``, ``b_scheduled_time``)."""
+    return (
+        update(runs_table)
+        .where(
+            runs.job_id == bindparam("b_job_id"),
+            runs.scheduled_time == bindparam("b_scheduled_time", type_=UTCDateTime),
+            runs.outcome == "running",
+        )
+        .values(
+            outcome=bindparam("b_outcome"),
+            started_at=bindparam("b_started_at", type_=UTCDateTime),
+            finished_at=bindparam("b_finished_at", type_=UTCDateTime),
+            result=bindparam("b_result"),
+            error=bindparam("b_error"),
+            traceback=bindparam("b_traceback"),
+        )
+    )
+
+
+# -- nodes -----------------------------------------------------------------------------------
+
+
+def insert_node() -> Insert:
+    return insert(nodes_table)
+
+
+def update_node(node_id: str, values: dict[str, Any]) -> Update:
+    return update(nodes_table).where(nodes.id == node_id).values(**values)
+
+
+def touch_node(node_id: str, now: datetime) -> Update:
+    """Heartbeat; a node already declared dead stays dead."""
+    return (
+        update(nodes_table)
+        .where(nodes.id == node_id, nodes.state == "running")
+        .values(heartbeat_at=now)
+        .returning(nodes.is_paused)
+    )
+
+
+def select_node(node_id: str) -> Select[Any]:
+    return select(nodes_table).where(nodes.id == node_id)
+
+
+def select_nodes(include_stopped: bool) -> Select[Any]:
+    statement = select(nodes_table).order_by(nodes.started_at, nodes.id)
+    return statement if include_stopped else statement.where(nodes.state == "running")
+
+
+def select_silent_nodes(deadline: datetime) -> Select[Any]:
+    return (
+        select(nodes.id)
+        .where(nodes.state == "running", nodes.heartbeat_at < deadline)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def mark_nodes_dead(node_ids: Collection[str], now: datetime) -> Update:
+    return (
+        update(nodes_table)
+        .where(nodes.id.in_(node_ids))
+        .values(state="dead", stopped_at=now)
+    )
+
+
+def select_unfinished_runs_of(node_ids: Collection[str]) -> Select[Any]:
+    return (
+        select(runs.job_id, runs.scheduled_time, runs.node_id, jobs.rerun_lost)
+        .select_from(runs_table)
+        .outerjoin(jobs_table, jobs.id == runs.job_id)
+        .where(runs.outcome == "running", runs.node_id.in_(node_ids))
+    )
+
+
+def mark_runs_lost(node_ids: Collection[str], now: datetime, reason: str) -> Update:
+    return (
+        update(runs_table)
+        .where(runs.outcome == "running", runs.node_id.in_(node_ids))
+        .values(outcome="lost", finished_at=now, error=reason)
+    )
+
+
+def pull_next_run_time_forward(job_ids: Collection[str], moment: datetime) -> Update:
+    """Make jobs due at ``moment`` unless paused or due earlier already (lost-run reruns)."""
+    return (
+        update(jobs_table)
+        .where(
+            jobs.id.in_(job_ids),
+            jobs.next_run_time.is_not(None),
+            jobs.next_run_time > literal(moment, UTCDateTime),
+        )
+        .values(next_run_time=moment)
+    )
+
+
+# -- history ---------------------------------------------------------------------------------
+
+
+def select_runs(
+    job_id: str | None,
+    outcome: str | None,
+    node_id: str | None,
+    before: int | None,
+    limit: int,
+) -> Select[Any]:
+    conditions: list[ColumnElement[bool]] = []
+    if job_id is not None:
+        conditions.append(runs.job_id == job_id)
+    if outcome is not None:
+        conditions.append(runs.outcome == outcome)
+    if node_id is not None:
+        conditions.append(runs.node_id == node_id)
+    if before is not None:
+        conditions.append(runs.id < before)
+    return select(runs_table).where(*conditions).order_by(runs.id.desc()).limit(limit)
+
+
+def delete_runs_before(older_than: datetime) -> Delete:
+    return delete(runs_table).where(
+        runs.claimed_at < literal(older_than, UTCDateTime), runs.outcome != "running"
+    )
+
+
+# -- notifications ---------------------------------------------------------------------------
+
+
+def notify(channel: str) -> Select[Any]:
+    """PostgreSQL: wake every listening node when the transaction commits."""
+    return select(func.pg_notify(channel, ""))

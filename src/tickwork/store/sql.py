@@ -1,0 +1,527 @@
+"""The store on SQLAlchemy Core, shared by SQLite and PostgreSQL.
+
+Subclasses supply only what truly differs: how a write transaction takes its lock, which
+clock judges due-ness, and how other processes are told about changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from abc import abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, Row, literal
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from tickwork.clock import Clock, SystemClock
+from tickwork.exceptions import (
+    ConflictError,
+    JobLookupError,
+    NodeLookupError,
+    StoreError,
+    TickworkError,
+)
+from tickwork.job import Job
+from tickwork.node import Node, NodeState, PauseState, SchedulerState
+from tickwork.run import Outcome, Run, RunResult
+from tickwork.store import queries as q
+from tickwork.store.base import ClaimPlan, ClaimResult, DueJob, Fire, LostRun, Planner, Store
+from tickwork.store.migrate import upgrade
+from tickwork.store.types import UTCDateTime
+from tickwork.triggers import Trigger, trigger_from_dict
+
+logger = logging.getLogger(__name__)
+
+#: Rows per statement when inserting jobs in bulk (below SQLite's variable limit).
+_INSERT_CHUNK = 2000
+
+
+@lru_cache(maxsize=8192)
+def decode_trigger(text: str) -> Trigger:
+    """Triggers are immutable values, so decoded ones are shared by their JSON text."""
+    return trigger_from_dict(json.loads(text))
+
+
+def encode_trigger(trigger: Trigger) -> str:
+    return json.dumps(trigger.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+class SQLStore(Store):
+    """A :class:`Store` on a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._local_clock: Clock = clock or SystemClock()
+
+    # -- dialect hooks -----------------------------------------------------------------------
+
+    def _database_clock(self) -> ColumnElement[Any] | None:
+        """A SQL expression for the database's own clock, or None to use the local clock."""
+        return None
+
+    def _notify(self, conn: Connection) -> None:
+        """Tell other processes, at commit, that jobs or pause state changed."""
+
+    @abstractmethod
+    def _begin_write(self, conn: Connection) -> None:
+        """Start a transaction that may write and must not deadlock with other writers."""
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, *, write: bool = True) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                if write:
+                    self._begin_write(conn)
+                else:
+                    conn.begin()
+                try:
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+        except TickworkError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    def _now_expression(self, now: datetime | None = None) -> ColumnElement[Any]:
+        if now is None and self._clock is None:
+            database_clock = self._database_clock()
+            if database_clock is not None:
+                return database_clock
+        return literal(now or self._local_clock.now(), UTCDateTime)
+
+    def _current_time(self, conn: Connection) -> datetime:
+        if self._clock is None and self._database_clock() is not None:
+            moment: datetime = conn.execute(q.select_clock(self._now_expression())).scalar_one()
+            return moment
+        return self._local_clock.now()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            upgrade(self._engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot migrate the database: {exc}") from exc
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def now(self) -> datetime:
+        if self._clock is None and self._database_clock() is not None:
+            with self._transaction(write=False) as conn:
+                return self._current_time(conn)
+        return self._local_clock.now()
+
+    # -- scheduler row -----------------------------------------------------------------------
+
+    def get_scheduler_state(self) -> SchedulerState:
+        with self._transaction(write=False) as conn:
+            row = conn.execute(q.select_scheduler_row()).one_or_none()
+        if row is None:
+            raise StoreError("the scheduler row is missing; run 'tickwork db upgrade'")
+        return SchedulerState(is_paused=row.is_paused, updated_at=row.updated_at)
+
+    def set_global_paused(self, paused: bool) -> SchedulerState:
+        with self._transaction() as conn:
+            now = self._current_time(conn)
+            if conn.execute(q.update_global_paused(paused, now)).rowcount != 1:
+                raise StoreError("the scheduler row is missing; run 'tickwork db upgrade'")
+            self._notify(conn)
+        return SchedulerState(is_paused=paused, updated_at=now)
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def add_jobs(self, jobs: Sequence[Job], *, replace_existing: bool = False) -> None:
+        if not jobs:
+            return
+        ids = [job.id for job in jobs]
+        if len(set(ids)) != len(ids):
+            duplicate = next(job_id for job_id in ids if ids.count(job_id) > 1)
+            raise ConflictError(duplicate)
+        with self._transaction() as conn:
+            now = self._local_clock.now()
+            rows = [_job_to_row(job, now) for job in jobs]
+            for start in range(0, len(rows), _INSERT_CHUNK):
+                chunk = rows[start : start + _INSERT_CHUNK]
+                existing = set(
+                    conn.execute(q.select_existing_job_ids([r["id"] for r in chunk])).scalars()
+                )
+                if existing and not replace_existing:
+                    raise ConflictError(min(existing))
+                for row in chunk:
+                    if row["id"] in existing:
+                        values = {k: v for k, v in row.items() if k not in ("id", "created_at")}
+                        conn.execute(q.update_job_row(row["id"], values))
+                fresh = [row for row in chunk if row["id"] not in existing]
+                if fresh:
+                    try:
+                        conn.execute(q.insert_jobs(), fresh)
+                    except IntegrityError as exc:  # a concurrent insert of the same id
+                        raise ConflictError(_first_id(fresh)) from exc
+            self._notify(conn)
+
+    def get_job(self, job_id: str) -> Job:
+        with self._transaction(write=False) as conn:
+            row = conn.execute(q.select_job(job_id)).one_or_none()
+        if row is None:
+            raise JobLookupError(job_id)
+        return _row_to_job(row)
+
+    def get_jobs(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        order: str = "next_run_time",
+    ) -> list[Job]:
+        if order not in ("next_run_time", "id"):
+            raise ValueError(f"order must be 'next_run_time' or 'id', got {order!r}")
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(q.select_jobs_page(after, limit, order)).all()
+        return [_row_to_job(row) for row in rows]
+
+    def count_jobs(self) -> int:
+        with self._transaction(write=False) as conn:
+            count: int = conn.execute(q.count_jobs()).scalar_one()
+        return count
+
+    def update_job(self, job_id: str, change: Callable[[Job], Job]) -> Job:
+        with self._transaction() as conn:
+            row = conn.execute(q.select_job(job_id, for_update=True)).one_or_none()
+            if row is None:
+                raise JobLookupError(job_id)
+            updated = change(_row_to_job(row))
+            values = _job_to_row(updated, self._local_clock.now())
+            del values["id"], values["created_at"]
+            conn.execute(q.update_job_row(job_id, values))
+            self._notify(conn)
+        return updated
+
+    def remove_job(self, job_id: str) -> None:
+        with self._transaction() as conn:
+            if conn.execute(q.delete_job(job_id)).rowcount == 0:
+                raise JobLookupError(job_id)
+
+    def remove_all_jobs(self) -> int:
+        with self._transaction() as conn:
+            count: int = conn.execute(q.delete_all_jobs()).rowcount
+        return count
+
+    # -- engine ------------------------------------------------------------------------------
+
+    def claim_due(
+        self, node_id: str, planner: Planner, *, limit: int, now: datetime | None = None
+    ) -> ClaimResult:
+        with self._transaction() as conn:
+            state = conn.execute(q.select_pause_state(node_id, self._now_expression(now))).one()
+            pause = PauseState(
+                global_paused=state.is_paused,
+                node_paused=bool(state.node_paused) or state.node_state != NodeState.RUNNING,
+            )
+            if pause.paused:
+                return ClaimResult(ClaimPlan(), pause, batch_full=False)
+            claim_time: datetime = state.now
+            rows = conn.execute(q.select_due_jobs(claim_time, limit)).all()
+            if not rows:
+                return ClaimResult(ClaimPlan(), pause, batch_full=False)
+            running = {job_id: count for job_id, count in conn.execute(q.count_running_runs([r.id for r in rows]))}
+            plan = planner([_row_to_due_job(row, running.get(row.id, 0)) for row in rows], claim_time)
+            self._apply_plan(conn, plan, node_id, claim_time)
+        return ClaimResult(plan, pause, batch_full=len(rows) == limit)
+
+    def _apply_plan(self, conn: Connection, plan: ClaimPlan, node_id: str, now: datetime) -> None:
+        advanced = [
+            {"b_id": job_id, "b_next_run_time": moment}
+            for job_id, moment in plan.next_run_times.items()
+            if moment is not None
+        ]
+        if advanced:
+            conn.execute(q.update_next_run_times(), advanced)
+        finished = [job_id for job_id, moment in plan.next_run_times.items() if moment is None]
+        if finished:
+            conn.execute(q.delete_jobs(finished))
+        new_runs = [
+            _run_row(fire.job_id, fire.scheduled_time, node_id, Outcome.RUNNING, now)
+            for fire in plan.fires
+        ]
+        new_runs += [
+            _run_row(job_id, moment, node_id, Outcome.MISSED, now, error=reason)
+            for job_id, moment, reason in plan.skipped
+        ]
+        if new_runs:
+            conn.execute(q.insert_runs(), new_runs)
+
+    def seconds_until_due(self) -> float | None:
+        with self._transaction(write=False) as conn:
+            earliest, now = conn.execute(
+                q.select_earliest_next_run_time(self._now_expression())
+            ).one()
+        if earliest is None:
+            return None
+        return (earliest - now).total_seconds()  # type: ignore[no-any-return]
+
+    def start_manual_run(self, job_id: str, node_id: str | None) -> Fire:
+        with self._transaction() as conn:
+            row = conn.execute(q.select_job(job_id)).one_or_none()
+            if row is None:
+                raise JobLookupError(job_id)
+            now = self._current_time(conn)
+            run = _run_row(job_id, now, node_id, Outcome.RUNNING, now)
+            run["manual"] = True
+            conn.execute(q.insert_runs(), [run])
+        return Fire(
+            job_id=job_id,
+            func_ref=row.func,
+            args=row.args,
+            kwargs=row.kwargs,
+            executor=row.executor,
+            scheduled_time=now,
+            misfire_grace_time=None,
+        )
+
+    def finish_runs(self, results: Sequence[RunResult]) -> None:
+        if not results:
+            return
+        rows = [
+            {
+                "b_job_id": result.job_id,
+                "b_scheduled_time": result.scheduled_time,
+                "b_outcome": result.outcome.value,
+                "b_started_at": result.started_at,
+                "b_finished_at": result.finished_at,
+                "b_result": result.result,
+                "b_error": result.error,
+                "b_traceback": result.traceback,
+            }
+            for result in results
+        ]
+        with self._transaction() as conn:
+            conn.execute(q.finish_runs(), rows)
+
+    # -- nodes -------------------------------------------------------------------------------
+
+    def register_node(self, node: Node) -> None:
+        with self._transaction() as conn:
+            now = self._current_time(conn)
+            values = {
+                "host": node.host,
+                "pid": node.pid,
+                "version": node.version,
+                "state": NodeState.RUNNING.value,
+                "is_paused": node.is_paused,
+                "started_at": now,
+                "heartbeat_at": now,
+                "stopped_at": None,
+            }
+            if conn.execute(q.select_node(node.id)).one_or_none() is None:
+                conn.execute(q.insert_node(), [{"id": node.id, **values}])
+            else:  # the same node id restarting: what it left running is lost
+                conn.execute(q.mark_runs_lost([node.id], now, "node restarted before the run ended"))
+                conn.execute(q.update_node(node.id, values))
+
+    def heartbeat(self, node_id: str) -> PauseState:
+        with self._transaction() as conn:
+            now = self._current_time(conn)
+            node_paused = conn.execute(q.touch_node(node_id, now)).scalar_one_or_none()
+            if node_paused is None:
+                raise NodeLookupError(node_id)
+            global_paused = conn.execute(q.select_scheduler_row()).one().is_paused
+        return PauseState(global_paused=global_paused, node_paused=node_paused)
+
+    def stop_node(self, node_id: str) -> None:
+        with self._transaction() as conn:
+            now = self._current_time(conn)
+            conn.execute(
+                q.update_node(node_id, {"state": NodeState.STOPPED.value, "stopped_at": now})
+            )
+            conn.execute(q.mark_runs_lost([node_id], now, "node shut down before the run ended"))
+
+    def get_node(self, node_id: str) -> Node:
+        with self._transaction(write=False) as conn:
+            row = conn.execute(q.select_node(node_id)).one_or_none()
+        if row is None:
+            raise NodeLookupError(node_id)
+        return _row_to_node(row)
+
+    def get_nodes(self, *, include_stopped: bool = False) -> list[Node]:
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(q.select_nodes(include_stopped)).all()
+        return [_row_to_node(row) for row in rows]
+
+    def set_node_paused(self, node_id: str, paused: bool) -> Node:
+        with self._transaction() as conn:
+            if conn.execute(q.update_node(node_id, {"is_paused": paused})).rowcount != 1:
+                raise NodeLookupError(node_id)
+            self._notify(conn)
+            row = conn.execute(q.select_node(node_id)).one()
+        return _row_to_node(row)
+
+    def reap_dead_nodes(self, timeout: float) -> list[LostRun]:
+        with self._transaction() as conn:
+            now = self._current_time(conn)
+            deadline = now - timedelta(seconds=timeout)
+            dead = list(conn.execute(q.select_silent_nodes(deadline)).scalars())
+            if not dead:
+                return []
+            lost = [
+                LostRun(row.job_id, row.scheduled_time, row.node_id, bool(row.rerun_lost))
+                for row in conn.execute(q.select_unfinished_runs_of(dead))
+            ]
+            conn.execute(q.mark_nodes_dead(dead, now))
+            reason = f"node stopped heartbeating for more than {timeout:g} s"
+            conn.execute(q.mark_runs_lost(dead, now, reason))
+            rerun = {run.job_id for run in lost if run.rerun}
+            if rerun:
+                conn.execute(q.pull_next_run_time_forward(rerun, now))
+                self._notify(conn)
+        logger.warning("declared nodes dead: %s (%d runs lost)", ", ".join(dead), len(lost))
+        return lost
+
+    # -- history -----------------------------------------------------------------------------
+
+    def get_runs(
+        self,
+        *,
+        job_id: str | None = None,
+        outcome: Outcome | None = None,
+        node_id: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> list[Run]:
+        statement = q.select_runs(
+            job_id, outcome.value if outcome else None, node_id, before, limit
+        )
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(statement).all()
+        return [_row_to_run(row) for row in rows]
+
+    def prune_runs(self, older_than: datetime) -> int:
+        with self._transaction() as conn:
+            count: int = conn.execute(q.delete_runs_before(older_than)).rowcount
+        return count
+
+
+# -- row conversions -------------------------------------------------------------------------
+
+
+def _job_to_row(job: Job, now: datetime) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "name": job.name,
+        "func": job.func_ref,
+        "args": list(job.args),
+        "kwargs": job.kwargs,
+        "trigger": encode_trigger(job.trigger),
+        "executor": job.executor,
+        "misfire_grace_time": job.misfire_grace_time,
+        "coalesce": job.coalesce,
+        "max_instances": job.max_instances,
+        "rerun_lost": job.rerun_lost,
+        "next_run_time": job.next_run_time,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _row_to_job(row: Row[Any]) -> Job:
+    return Job(
+        id=row.id,
+        func_ref=row.func,
+        trigger=decode_trigger(row.trigger),
+        args=tuple(row.args),
+        kwargs=row.kwargs,
+        name=row.name,
+        executor=row.executor,
+        misfire_grace_time=row.misfire_grace_time,
+        coalesce=row.coalesce,
+        max_instances=row.max_instances,
+        rerun_lost=row.rerun_lost,
+        next_run_time=row.next_run_time,
+    )
+
+
+def _row_to_due_job(row: Row[Any], running: int) -> DueJob:
+    return DueJob(
+        id=row.id,
+        func_ref=row.func,
+        args=row.args,
+        kwargs=row.kwargs,
+        trigger=decode_trigger(row.trigger),
+        executor=row.executor,
+        misfire_grace_time=row.misfire_grace_time,
+        coalesce=row.coalesce,
+        max_instances=row.max_instances,
+        next_run_time=row.next_run_time,
+        running=running,
+    )
+
+
+def _run_row(
+    job_id: str,
+    scheduled_time: datetime,
+    node_id: str,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    error: str | None = None,
+) -> dict[str, Any]:
+    final = outcome is not Outcome.RUNNING
+    return {
+        "job_id": job_id,
+        "scheduled_time": scheduled_time,
+        "node_id": node_id,
+        "outcome": outcome.value,
+        "manual": False,
+        "claimed_at": now,
+        "started_at": None,
+        "finished_at": now if final else None,
+        "result": None,
+        "error": error,
+        "traceback": None,
+    }
+
+
+def _row_to_run(row: Row[Any]) -> Run:
+    return Run(
+        id=row.id,
+        job_id=row.job_id,
+        scheduled_time=row.scheduled_time,
+        node_id=row.node_id,
+        outcome=Outcome(row.outcome),
+        manual=row.manual,
+        claimed_at=row.claimed_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        result=row.result,
+        error=row.error,
+        traceback=row.traceback,
+    )
+
+
+def _row_to_node(row: Row[Any]) -> Node:
+    return Node(
+        id=row.id,
+        host=row.host,
+        pid=row.pid,
+        version=row.version,
+        state=NodeState(row.state),
+        is_paused=row.is_paused,
+        started_at=row.started_at,
+        heartbeat_at=row.heartbeat_at,
+        stopped_at=row.stopped_at,
+    )
+
+
+def _first_id(rows: Sequence[dict[str, Any]]) -> str:
+    return str(rows[0]["id"])

@@ -1,0 +1,71 @@
+"""SQLite: the embedded default, one file shared by the processes of one host."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+from tickwork.clock import Clock
+from tickwork.store.sql import SQLStore
+
+_SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+class SQLiteStore(SQLStore):
+    """A store in a SQLite file, in WAL mode.
+
+    Writers take the database lock up front with ``BEGIN IMMEDIATE``: a transaction that
+    read first and upgraded to a write lock later could fail with ``SQLITE_BUSY`` instead of
+    waiting. Other processes learn of changes by polling (``pushes_notifications`` is False).
+
+    ``synchronous="NORMAL"`` (the default) survives a crash of any process; ``"FULL"`` also
+    survives power loss at the cost of an fsync per commit.
+    """
+
+    dialect = "sqlite"
+    pushes_notifications = False
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        clock: Clock | None = None,
+        synchronous: str = "NORMAL",
+        busy_timeout: float = 30.0,
+    ) -> None:
+        url = make_url(url)
+        if url.get_backend_name() != "sqlite":
+            raise ValueError(f"not a SQLite URL: {url!r}")
+        if url.database in (None, "", ":memory:"):
+            raise ValueError("tickwork needs a SQLite file; in-memory databases are not durable")
+        if synchronous.upper() not in _SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {_SYNCHRONOUS_MODES}, got {synchronous!r}")
+        engine = create_engine(url, connect_args={"timeout": busy_timeout})
+        mode = synchronous.upper()
+
+        @event.listens_for(engine, "connect")
+        def _configure(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+            # Let SQLAlchemy's "begin" event issue BEGIN, not the sqlite3 module.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={mode}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            immediate = conn.info.pop("tickwork_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        super().__init__(engine, clock=clock)
+
+    def _begin_write(self, conn: Connection) -> None:
+        conn.info["tickwork_write"] = True
+        conn.begin()
+
+    def listen(self, callback: Any) -> None:
+        """SQLite cannot push; the engine polls instead."""
