@@ -426,7 +426,8 @@ class Scheduler:
             if not trigger_args:
                 trigger_args = {"run_date": self.clock.now()}
             trigger = "date"
-        return build_trigger(trigger, timezone=self.timezone, **trigger_args)
+        timezone = trigger_args.pop("timezone", None) or self.timezone
+        return build_trigger(trigger, timezone=timezone, **trigger_args)
 
     def _check_executor(self, executor: str) -> None:
         if executor not in self.executors:

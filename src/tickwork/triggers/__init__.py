@@ -54,7 +54,8 @@ def _child(value: object, timezone: object) -> Trigger:
         kind = data.pop("type", None)
         if not isinstance(kind, str):
             raise TriggerArgumentError("type", kind, "each child trigger needs a type")
-        return build_trigger(kind, timezone=timezone, **data)
+        own_zone = data.pop("timezone", None)
+        return build_trigger(kind, timezone=timezone if own_zone is None else own_zone, **data)
     raise TriggerArgumentError("triggers", value, "expected a Trigger or a trigger dict")
 
 

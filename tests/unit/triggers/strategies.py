@@ -78,7 +78,20 @@ def _field(draw: st.DrawFn, name: str) -> str:
     for _ in range(draw(st.integers(1, 3))):
         special = draw(st.integers(0, 3)) == 0
         if special and name == "month":
-            names = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+            names = [
+                "jan",
+                "feb",
+                "mar",
+                "apr",
+                "may",
+                "jun",
+                "jul",
+                "aug",
+                "sep",
+                "oct",
+                "nov",
+                "dec",
+            ]
             a = draw(st.integers(0, 11))
             b = draw(st.integers(a, 11))
             terms.append(names[a] if a == b else f"{names[a]}-{names[b]}")

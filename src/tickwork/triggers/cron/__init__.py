@@ -50,6 +50,9 @@ _ONE_MICROSECOND = timedelta(microseconds=1)
 _CACHE_LIMIT = 1024
 _NAIVE_UTC_MAX = datetime(9999, 12, 31, 23, 59, 59)
 
+_Wall = tuple[int, int, int, int, int, int]
+#: No DST change moves clocks by more than this; farther from one, local time is simple.
+_NEAR = timedelta(hours=3)
 _MONTH_LENGTHS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -263,9 +266,10 @@ class CronTrigger(Trigger):
             return hours[h], minutes[0], seconds[0]
         return None
 
-    def _next_wall(self, wall: datetime) -> datetime | None:
-        """First naive wall-clock time >= ``wall`` matching every field."""
-        y, mo, d = wall.year, wall.month, wall.day
+    def _next_wall(  # noqa: PLR0917 - hot path: plain ints, no tuple packing
+        self, y: int, mo: int, d: int, hour: int, minute: int, second: int
+    ) -> _Wall | None:
+        """First wall-clock time >= the given one matching every field, as a tuple."""
         years, months = self._years, self._months
         yi = bisect_left(years, y)
         first_time = self._first_time
@@ -282,14 +286,14 @@ class CronTrigger(Trigger):
                 if same_year and month == mo:
                     di = bisect_left(days, d)
                     if di < len(days) and days[di] == d:
-                        found = self._time_at_or_after(wall.hour, wall.minute, wall.second)
+                        found = self._time_at_or_after(hour, minute, second)
                         if found is not None:
-                            return datetime(year, month, d, *found)
+                            return (year, month, d, *found)
                         di += 1
                     if di < len(days):
-                        return datetime(year, month, days[di], *first_time)
+                        return (year, month, days[di], *first_time)
                 elif days:
-                    return datetime(year, month, days[0], *first_time)
+                    return (year, month, days[0], *first_time)
                 mi += 1
             yi += 1
         return None
@@ -317,9 +321,12 @@ class CronTrigger(Trigger):
     def _scan(self, wall: datetime, bound: datetime) -> datetime | None:
         """From wall time ``wall``, the first matching instant >= ``bound`` (naive UTC)."""
         while True:
-            found = self._next_wall(wall)
-            if found is None:
+            fields = self._next_wall(
+                wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second
+            )
+            if fields is None:
                 return None
+            found = datetime(*fields)
             instant = self._instant(found, bound)
             if instant is not None:
                 return instant
@@ -352,6 +359,38 @@ class CronTrigger(Trigger):
         """The first fire time at or after the whole-second UTC instant ``start``."""
         tz = self._timezone
         local = start.astimezone(tz)
+        # Fast path: far from any DST change (checked at both ends), wall-clock order is
+        # instant order and every wall time exists once, so the answer is the first
+        # matching wall time, localised directly. This avoids the slow ``replace`` calls.
+        utcoffset = tz.utcoffset
+        offset = utcoffset(local)
+        if utcoffset(local - _NEAR) == offset == utcoffset(local + _NEAR):
+            fields = self._next_wall(
+                local.year, local.month, local.day, local.hour, local.minute, local.second
+            )
+            if fields is None:
+                return None
+            wall = datetime(*fields)
+            if utcoffset(wall - _NEAR) == utcoffset(wall) == utcoffset(wall + _NEAR):
+                result = datetime(*fields, tzinfo=tz)
+                return self._finish(result)
+        return self._search_exact(start, local)
+
+    def _finish(self, result: datetime) -> datetime | None:
+        """Apply end_date and jitter to a fire time expressed in the trigger's zone."""
+        end = self._end_utc
+        if end is not None and result > end:
+            return None
+        if not self._jitter:
+            return result
+        result = apply_jitter(result, self._jitter)
+        if end is not None and result > end:
+            result = end.astimezone(self._timezone)
+        return result
+
+    def _search_exact(self, start: datetime, local: datetime) -> datetime | None:
+        """Near DST changes: search wall times, then map each to its real instant(s)."""
+        tz = self._timezone
         bound = start.replace(tzinfo=None)
         wall = local.replace(tzinfo=None, fold=0)
         found = self._scan(wall, bound)
@@ -368,13 +407,7 @@ class CronTrigger(Trigger):
                     found = again
         if found is None or found > _NAIVE_UTC_MAX:
             return None
-        result = found.replace(tzinfo=UTC)
-        if self._end_utc is not None and result > self._end_utc:
-            return None
-        result = apply_jitter(result.astimezone(tz), self._jitter)
-        if self._jitter and self._end_utc is not None and result.astimezone(UTC) > self._end_utc:
-            result = self._end_utc.astimezone(tz)
-        return result.astimezone(tz)
+        return self._finish(found.replace(tzinfo=UTC).astimezone(tz))
 
     # -- serialisation and display ---------------------------------------------------
 
