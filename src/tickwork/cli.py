@@ -36,7 +36,9 @@ def main() -> None:
 @click.option("--timezone", default=None, help="Default zone for triggers (default: local).")
 def serve(database: str, timezone: str | None) -> None:
     """Run a scheduler node until SIGINT or SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         scheduler = Scheduler(database, timezone=timezone)
         scheduler.start()

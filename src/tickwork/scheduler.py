@@ -135,9 +135,9 @@ class Scheduler:
         self._engine = Engine(
             self.store,
             node_id,
-            self.executors,
-            self.registry.resolve,
-            self.clock,
+            executors=self.executors,
+            resolve=self.registry.resolve,
+            clock=self.clock,
             emit=self._dispatch_event,
             wants=self._wants,
             settings=settings,
@@ -247,7 +247,9 @@ class Scheduler:
 
     # -- listeners and auth ------------------------------------------------------------------
 
-    def add_listener(self, callback: Callable[[SchedulerEvent], Any], mask: int = EVENT_ALL) -> None:
+    def add_listener(
+        self, callback: Callable[[SchedulerEvent], Any], mask: int = EVENT_ALL
+    ) -> None:
         with self._lock:
             self._listeners.append((callback, mask))
             self._listener_mask |= mask
@@ -288,7 +290,7 @@ class Scheduler:
         /,
         *,
         name: str | None = None,
-        id: str | None = None,  # noqa: A002 - APScheduler's name
+        id: str | None = None,
         **job_options: Any,
     ) -> Any:
         """Register a callable by name; with a trigger, also schedule it.
@@ -299,11 +301,11 @@ class Scheduler:
         replaces) the job.
         """
         if callable(func_or_trigger) and not isinstance(func_or_trigger, Trigger):
-            return self.registry.task(func_or_trigger, name=name)
+            return self.registry.register(func_or_trigger, name)
         trigger = func_or_trigger
 
         def decorate(func: F) -> F:
-            self.registry.task(func, name=name)
+            self.registry.register(func, name)
             if trigger is not None:
                 self.add_job(
                     id or self.registry.ref_for(func),
@@ -324,7 +326,7 @@ class Scheduler:
 
     def add_job(
         self,
-        id: str | None,  # noqa: A002 - APScheduler's name
+        id: str | None,
         func: Callable[..., Any] | str,
         trigger: str | Trigger | None = None,
         args: Iterable[Any] | None = None,
@@ -343,14 +345,18 @@ class Scheduler:
         ``replace_existing`` is set.
         """
         _check_jobstore(jobstore)
-        job = self._build_job(id, func, trigger, args, kwargs, name, options)
+        job = self._build_job(
+            id, func, trigger=trigger, args=args, kwargs=kwargs, name=name, options=options
+        )
         self._ensure_store()
         self.store.add_jobs([job], replace_existing=replace_existing)
         self._engine.wake()
         self._emit(JobEvent(EVENT_JOB_ADDED, job_id=job.id))
         return job
 
-    def add_jobs(self, specs: Iterable[Mapping[str, Any]], *, replace_existing: bool = False) -> list[Job]:
+    def add_jobs(
+        self, specs: Iterable[Mapping[str, Any]], *, replace_existing: bool = False
+    ) -> list[Job]:
         """Add many jobs in one transaction; each spec holds :meth:`add_job`'s arguments.
 
         Either all are stored or, on any bad spec or taken id, none.
@@ -362,11 +368,11 @@ class Scheduler:
                 job = self._build_job(
                     options.pop("id", None),
                     options.pop("func"),
-                    options.pop("trigger", None),
-                    options.pop("args", None),
-                    options.pop("kwargs", None),
-                    options.pop("name", None),
-                    options,
+                    trigger=options.pop("trigger", None),
+                    args=options.pop("args", None),
+                    kwargs=options.pop("kwargs", None),
+                    name=options.pop("name", None),
+                    options=options,
                 )
             except KeyError:
                 raise InvalidJobError(f"job spec #{index} has no func") from None
@@ -383,6 +389,7 @@ class Scheduler:
         self,
         job_id: str | None,
         func: Callable[..., Any] | str,
+        *,
         trigger: str | Trigger | None,
         args: Iterable[Any] | None,
         kwargs: Mapping[str, Any] | None,
@@ -414,7 +421,9 @@ class Scheduler:
             **job_fields,
         )
 
-    def _build_trigger(self, trigger: str | Trigger | None, trigger_args: dict[str, Any]) -> Trigger:
+    def _build_trigger(
+        self, trigger: str | Trigger | None, trigger_args: dict[str, Any]
+    ) -> Trigger:
         if isinstance(trigger, Trigger):
             if trigger_args:
                 raise InvalidJobError(

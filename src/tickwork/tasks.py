@@ -11,7 +11,7 @@ import fnmatch
 import importlib
 import inspect
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from tickwork.exceptions import CallableNotAllowedError, InvalidJobError
 
@@ -71,28 +71,15 @@ class TaskRegistry:
         self._resolved: dict[str, Callable[..., Any]] = {}
         self.allowed_patterns: tuple[str, ...] = tuple(allowed_patterns)
 
-    @overload
-    def task(self, func: F, /) -> F: ...
-
-    @overload
-    def task(self, *, name: str | None = None) -> Callable[[F], F]: ...
-
-    def task(self, func: F | None = None, /, *, name: str | None = None) -> Any:
-        """Register ``func`` under ``name`` (default: its ``module:qualname``).
-
-        Usable as ``@scheduler.task`` or ``@scheduler.task(name="cleanup")``.
-        """
-
-        def register(target: F) -> F:
-            task_name = name or f"{target.__module__}:{target.__qualname__}"
-            existing = self._tasks.get(task_name)
-            if existing is not None and existing is not target:
-                raise InvalidJobError(f"a different task is already registered as {task_name!r}")
-            self._tasks[task_name] = target
-            self._resolved[task_name] = target
-            return target
-
-        return register(func) if func is not None else register
+    def register(self, func: F, name: str | None = None) -> F:
+        """Register ``func`` under ``name`` (default: its ``module:qualname``)."""
+        task_name = name or f"{func.__module__}:{func.__qualname__}"
+        existing = self._tasks.get(task_name)
+        if existing is not None and existing is not func:
+            raise InvalidJobError(f"a different task is already registered as {task_name!r}")
+        self._tasks[task_name] = func
+        self._resolved[task_name] = func
+        return func
 
     @property
     def names(self) -> list[str]:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tickwork import EngineSettings, Scheduler
 from tests import jobs
+from tickwork import EngineSettings, Scheduler
 
 FAST = EngineSettings(poll_interval=0.05, heartbeat_interval=0.2, node_timeout=1.0)
 

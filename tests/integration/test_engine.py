@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tickwork import ManualClock, Outcome, Run, Scheduler
 from tests import jobs
 from tests.conftest import eventually
+from tickwork import ManualClock, Outcome, Run, Scheduler
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 #: Interval jobs in these tests start their grid one step after the clock starts.
@@ -29,19 +29,34 @@ def runs_of(scheduler: Scheduler, job_id: str) -> list[Run]:
 
 def settle(scheduler: Scheduler, job_id: str, count: int) -> list[Run]:
     scheduler.wakeup()
-    return eventually(lambda: len(runs_of(scheduler, job_id)) >= count and runs_of(scheduler, job_id))  # type: ignore[return-value]
+    return eventually(
+        lambda: len(runs_of(scheduler, job_id)) >= count and runs_of(scheduler, job_id)
+    )  # type: ignore[return-value]
 
 
-def start_at(make_scheduler: Callable[..., Scheduler], moment: datetime) -> tuple[Scheduler, ManualClock]:
+def _next_run_time(scheduler: Scheduler, job_id: str) -> datetime:
+    job = scheduler.get_job(job_id)
+    assert job is not None
+    assert job.next_run_time is not None
+    return job.next_run_time
+
+
+def start_at(
+    make_scheduler: Callable[..., Scheduler], moment: datetime
+) -> tuple[Scheduler, ManualClock]:
     clock = ManualClock(moment)
     scheduler = make_scheduler(clock=clock)
     scheduler.start()
     return scheduler, clock
 
 
-def test_fires_when_the_clock_reaches_next_run_time(make_scheduler: Callable[..., Scheduler]) -> None:
+def test_fires_when_the_clock_reaches_next_run_time(
+    make_scheduler: Callable[..., Scheduler],
+) -> None:
     scheduler, clock = start_at(make_scheduler, T0)
-    scheduler.add_job("j", jobs.record, trigger="interval", seconds=10, start_date=FIRST, args=["j"])
+    scheduler.add_job(
+        "j", jobs.record, trigger="interval", seconds=10, start_date=FIRST, args=["j"]
+    )
     clock.set(T0 + timedelta(seconds=9))
     scheduler.wakeup()
     scheduler.engine.wait_idle(1)
@@ -147,7 +162,12 @@ def test_cron_job_across_dst_changes_fires_once_per_day(
     start = datetime(2026, 3, 27, 12, 0, tzinfo=berlin)
     scheduler, clock = start_at(make_scheduler, start)
     scheduler.add_job(
-        "nightly", jobs.record, trigger="cron", hour=2, minute=30, timezone=berlin,
+        "nightly",
+        jobs.record,
+        trigger="cron",
+        hour=2,
+        minute=30,
+        timezone=berlin,
         misfire_grace_time=None,
     )
     fired: list[datetime] = []
@@ -157,7 +177,10 @@ def test_cron_job_across_dst_changes_fires_once_per_day(
         fired = [run.scheduled_time.astimezone(berlin) for run in runs]
     assert len(fired) == len({moment.date() for moment in fired}) == 4
     assert [moment.utcoffset() for moment in fired] == [
-        timedelta(hours=1), timedelta(hours=2), timedelta(hours=2), timedelta(hours=2)
+        timedelta(hours=1),
+        timedelta(hours=2),
+        timedelta(hours=2),
+        timedelta(hours=2),
     ]
     # 02:30 does not exist on the 29th; the run that day is moved into the hour after the gap
     assert fired[1].date().day == 29
@@ -170,14 +193,20 @@ def test_cron_job_on_the_fall_back_day_fires_once(make_scheduler: Callable[..., 
     start = datetime(2026, 10, 24, 12, 0, tzinfo=berlin)
     scheduler, clock = start_at(make_scheduler, start)
     scheduler.add_job(
-        "nightly", jobs.record, trigger="cron", hour=2, minute=30, timezone=berlin,
+        "nightly",
+        jobs.record,
+        trigger="cron",
+        hour=2,
+        minute=30,
+        timezone=berlin,
         misfire_grace_time=None,
     )
-    for hours in (13, 14, 15, 36):  # through both 02:30s of the 25th, then into the 26th
+    # step through both 02:30s of the 25th, then past 02:30 on the 26th, one claim each
+    for hours, expected_runs in ((13, 0), (14, 0), (15, 1), (15.5, 1), (39, 2)):
         clock.set(start + timedelta(hours=hours))
         scheduler.wakeup()
-        scheduler.engine.wait_idle(2)
-    runs = settle(scheduler, "nightly", 2)
+        eventually(lambda: _next_run_time(scheduler, "nightly") > clock.now())
+        runs = settle(scheduler, "nightly", expected_runs) if expected_runs else []
     fired = [run.scheduled_time for run in runs]
     assert len(fired) == 2
     assert fired[0] == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # first 02:30 (CEST)
@@ -199,7 +228,9 @@ def test_global_pause_keeps_each_nodes_own_pause(make_scheduler: Callable[..., S
     second.engine.wait_idle(0.5)
     assert first.get_runs("during-pause") == []
     second.resume()  # lift the global pause from any node
-    (run,) = eventually(lambda: [r for r in first.get_runs("during-pause") if r.outcome is Outcome.SUCCEEDED])  # type: ignore[misc]
+    (run,) = eventually(
+        lambda: [r for r in first.get_runs("during-pause") if r.outcome is Outcome.SUCCEEDED]
+    )  # type: ignore[misc]
     assert run.node_id == second.node_id  # the first node stays paused on its own
     assert first.get_node().is_paused
     assert not second.get_node().is_paused
@@ -214,7 +245,9 @@ def test_nodes_register_heartbeat_and_stop(make_scheduler: Callable[..., Schedul
     node = scheduler.get_node()
     assert node.state.value == "running"
     assert node.pid > 0
-    later = eventually(lambda: scheduler.get_node().heartbeat_at > node.heartbeat_at and scheduler.get_node())
+    later = eventually(
+        lambda: scheduler.get_node().heartbeat_at > node.heartbeat_at and scheduler.get_node()
+    )
     assert later.heartbeat_at > node.started_at  # type: ignore[union-attr]
     assert [n.id for n in scheduler.get_nodes()] == [node.id]
     scheduler.shutdown()

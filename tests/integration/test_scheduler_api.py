@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests import jobs
+from tests.conftest import eventually
 from tickwork import (
     STATE_PAUSED,
     STATE_RUNNING,
@@ -36,8 +38,6 @@ from tickwork.events import (
     SchedulerEvent,
 )
 from tickwork.triggers import CronTrigger
-from tests import jobs
-from tests.conftest import eventually
 
 FAR = datetime(2099, 1, 1, tzinfo=UTC)
 
@@ -243,7 +243,9 @@ def test_pause_and_resume_job(scheduler: Scheduler) -> None:
     assert resumed.next_run_time is not None
 
 
-def test_resuming_an_exhausted_date_job_removes_it(make_scheduler: Callable[..., Scheduler]) -> None:
+def test_resuming_an_exhausted_date_job_removes_it(
+    make_scheduler: Callable[..., Scheduler],
+) -> None:
     clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
     scheduler = make_scheduler(clock=clock)
     scheduler.add_job("once", jobs.record, trigger="date", run_date="2026-01-02T00:00:00+00:00")

@@ -99,6 +99,8 @@ def test_exhausted_trigger_marks_job_for_removal() -> None:
 @pytest.mark.parametrize("coalesce", [True, False])
 def test_catch_up_is_bounded_per_claim(coalesce: bool) -> None:
     far_behind = at(10 * (MAX_CATCH_UP + 500))
-    plan = plan_claim([due(every=10, grace=None, coalesce=coalesce, max_instances=10**6)], far_behind)
+    plan = plan_claim(
+        [due(every=10, grace=None, coalesce=coalesce, max_instances=10**6)], far_behind
+    )
     assert plan.next_run_times["job"] == at(10 * MAX_CATCH_UP)
     assert len(plan.fires) == (1 if coalesce else MAX_CATCH_UP)

@@ -77,6 +77,7 @@ class Engine:
         self,
         store: Store,
         node_id: str | None,
+        *,
         executors: Mapping[str, Executor],
         resolve: Callable[[str], Callable[..., object]],
         clock: Clock,
@@ -258,7 +259,9 @@ class Engine:
         if self._wants(EVENT_JOB_SUBMITTED):
             self._emit(
                 JobSubmissionEvent(
-                    EVENT_JOB_SUBMITTED, job_id=fire.job_id, scheduled_run_times=(fire.scheduled_time,)
+                    EVENT_JOB_SUBMITTED,
+                    job_id=fire.job_id,
+                    scheduled_run_times=(fire.scheduled_time,),
                 )
             )
         executor.submit(fire)

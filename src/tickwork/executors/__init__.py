@@ -37,9 +37,7 @@ def build_executor(spec: Executor | dict[str, Any]) -> Executor:
         }.get(kind.rpartition(":")[2], kind)
     executor_type = _TYPES.get(kind) if isinstance(kind, str) else None
     if executor_type is None:
-        raise ConfigurationError(
-            f"executor type {kind!r} is unknown; use one of {sorted(_TYPES)}"
-        )
+        raise ConfigurationError(f"executor type {kind!r} is unknown; use one of {sorted(_TYPES)}")
     try:
         return executor_type(**options)
     except TypeError as exc:

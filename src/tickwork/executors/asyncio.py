@@ -48,7 +48,7 @@ class AsyncIOExecutor(Executor):
         assert context is not None
         try:
             func = context.resolve(fire.func_ref)
-        except Exception as exc:  # noqa: BLE001 - reported as the run's failure
+        except Exception as exc:
             context.on_finished(failure(fire, None, context.clock.now(), exc))
             return
         finished: Finished

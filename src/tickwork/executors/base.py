@@ -95,7 +95,7 @@ def run_fire(
             retval = func(*fire.args, **fire.kwargs)
         else:
             retval = call_wrapper(lambda: func(*fire.args, **fire.kwargs))
-    except BaseException as exc:  # noqa: BLE001 - a job's failure is data, not a crash
+    except BaseException as exc:
         return failure(fire, started, clock.now(), exc)
     return success(fire, started, clock.now(), retval)
 
@@ -108,7 +108,7 @@ async def run_fire_async(fire: Fire, func: Callable[..., Any], clock: Clock) -> 
         return Finished(fire, missed_result(fire, started, lateness))
     try:
         retval = await func(*fire.args, **fire.kwargs)
-    except Exception as exc:  # noqa: BLE001 - a job's failure is data, not a crash
+    except Exception as exc:
         return failure(fire, started, clock.now(), exc)
     return success(fire, started, clock.now(), retval)
 

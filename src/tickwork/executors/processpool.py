@@ -43,7 +43,7 @@ class ProcessPoolExecutor(Executor):
         assert context is not None
         try:
             finished = done.result()
-        except BaseException as exc:  # noqa: BLE001 - the child died or could not pickle
+        except BaseException as exc:
             finished = failure(fire, None, datetime.now(UTC), exc)
         context.on_finished(finished)
 
@@ -57,7 +57,7 @@ def _run_in_child(fire: Fire) -> Finished:
     clock = SystemClock()
     try:
         func = import_ref(fire.func_ref)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         finished = failure(fire, None, clock.now(), exc)
     else:
         finished = run_fire(fire, func, clock)

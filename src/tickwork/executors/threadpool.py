@@ -38,7 +38,7 @@ class ThreadPoolExecutor(Executor):
         assert context is not None
         try:
             func = context.resolve(fire.func_ref)
-        except Exception as exc:  # noqa: BLE001 - reported as the run's failure
+        except Exception as exc:
             context.on_finished(failure(fire, None, context.clock.now(), exc))
             return
         if inspect.iscoroutinefunction(func):
@@ -52,4 +52,3 @@ class ThreadPoolExecutor(Executor):
     def shutdown(self, wait: bool = True) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=not wait)
-

@@ -7,8 +7,12 @@ an up-to-date database is ready in milliseconds.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 #: The newest revision in ``migrations/versions``; a test keeps the two in step.
 HEAD_REVISION = "0001"
@@ -19,7 +23,7 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 def current_revision(conn: Connection) -> str | None:
     if not inspect(conn).has_table(VERSION_TABLE):
         return None
-    return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()  # noqa: S608
+    return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -47,7 +51,7 @@ def downgrade(engine: Engine, revision: str) -> None:
             command.downgrade(_alembic_config(conn), revision)
 
 
-def _alembic_config(conn: Connection) -> object:
+def _alembic_config(conn: Connection) -> Config:
     from alembic.config import Config
 
     config = Config()

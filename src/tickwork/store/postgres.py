@@ -32,9 +32,7 @@ class PostgresStore(SQLStore):
     dialect = "postgresql"
     pushes_notifications = True
 
-    def __init__(
-        self, url: str | URL, *, clock: Clock | None = None, pool_size: int = 10
-    ) -> None:
+    def __init__(self, url: str | URL, *, clock: Clock | None = None, pool_size: int = 10) -> None:
         url = make_url(url)
         if url.get_backend_name() != "postgresql":
             raise ValueError(f"not a PostgreSQL URL: {url!r}")

@@ -232,11 +232,7 @@ def select_silent_nodes(deadline: datetime) -> Select[Any]:
 
 
 def mark_nodes_dead(node_ids: Collection[str], now: datetime) -> Update:
-    return (
-        update(nodes_table)
-        .where(nodes.id.in_(node_ids))
-        .values(state="dead", stopped_at=now)
-    )
+    return update(nodes_table).where(nodes.id.in_(node_ids)).values(state="dead", stopped_at=now)
 
 
 def select_unfinished_runs_of(node_ids: Collection[str]) -> Select[Any]:

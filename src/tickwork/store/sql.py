@@ -235,8 +235,13 @@ class SQLStore(Store):
             rows = conn.execute(q.select_due_jobs(claim_time, limit)).all()
             if not rows:
                 return ClaimResult(ClaimPlan(), pause, batch_full=False)
-            running = {job_id: count for job_id, count in conn.execute(q.count_running_runs([r.id for r in rows]))}
-            plan = planner([_row_to_due_job(row, running.get(row.id, 0)) for row in rows], claim_time)
+            running = {
+                job_id: count
+                for job_id, count in conn.execute(q.count_running_runs([r.id for r in rows]))
+            }
+            plan = planner(
+                [_row_to_due_job(row, running.get(row.id, 0)) for row in rows], claim_time
+            )
             self._apply_plan(conn, plan, node_id, claim_time)
         return ClaimResult(plan, pause, batch_full=len(rows) == limit)
 
@@ -327,7 +332,9 @@ class SQLStore(Store):
             if conn.execute(q.select_node(node.id)).one_or_none() is None:
                 conn.execute(q.insert_node(), [{"id": node.id, **values}])
             else:  # the same node id restarting: what it left running is lost
-                conn.execute(q.mark_runs_lost([node.id], now, "node restarted before the run ended"))
+                conn.execute(
+                    q.mark_runs_lost([node.id], now, "node restarted before the run ended")
+                )
                 conn.execute(q.update_node(node.id, values))
 
     def heartbeat(self, node_id: str) -> PauseState:
@@ -470,7 +477,7 @@ def _row_to_due_job(row: Row[Any], running: int) -> DueJob:
 def _run_row(
     job_id: str,
     scheduled_time: datetime,
-    node_id: str,
+    node_id: str | None,
     outcome: Outcome,
     now: datetime,
     *,

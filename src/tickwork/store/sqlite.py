@@ -42,7 +42,9 @@ class SQLiteStore(SQLStore):
         if url.database in (None, "", ":memory:"):
             raise ValueError("tickwork needs a SQLite file; in-memory databases are not durable")
         if synchronous.upper() not in _SYNCHRONOUS_MODES:
-            raise ValueError(f"synchronous must be one of {_SYNCHRONOUS_MODES}, got {synchronous!r}")
+            raise ValueError(
+                f"synchronous must be one of {_SYNCHRONOUS_MODES}, got {synchronous!r}"
+            )
         engine = create_engine(url, connect_args={"timeout": busy_timeout})
         mode = synchronous.upper()
 

@@ -134,10 +134,9 @@ def test_cron_0230_berlin_spring_forward_and_fall_back() -> None:
         "2026-03-29T03:30:00+02:00",
         "2026-03-30T02:30:00+02:00",
     ]
-    # 2026-10-25 has 02:30 twice: it fires at both, one hour apart.
-    assert fires(trigger, datetime(2026, 10, 24, 12, tzinfo=BERLIN), 3) == [
+    # 2026-10-25 has 02:30 twice: a fixed-hour job fires at the first one only.
+    assert fires(trigger, datetime(2026, 10, 24, 12, tzinfo=BERLIN), 2) == [
         "2026-10-25T02:30:00+02:00",
-        "2026-10-25T02:30:00+01:00",
         "2026-10-26T02:30:00+01:00",
     ]
 
@@ -156,7 +155,18 @@ def test_cron_0230_new_york() -> None:
     repeated = CronTrigger(hour=1, minute=30, timezone=NEW_YORK)
     assert fires(repeated, datetime(2026, 10, 31, 12, tzinfo=NEW_YORK), 2) == [
         "2026-11-01T01:30:00-04:00",
+        "2026-11-02T01:30:00-05:00",
+    ]
+
+
+def test_cron_every_hour_keeps_running_through_the_repeated_hour() -> None:
+    trigger = CronTrigger(minute="*/30", timezone=NEW_YORK)
+    assert fires(trigger, datetime(2026, 11, 1, 0, 50, tzinfo=NEW_YORK), 5) == [
+        "2026-11-01T01:00:00-04:00",
+        "2026-11-01T01:30:00-04:00",
+        "2026-11-01T01:00:00-05:00",
         "2026-11-01T01:30:00-05:00",
+        "2026-11-01T02:00:00-05:00",
     ]
 
 

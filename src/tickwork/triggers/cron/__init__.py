@@ -150,6 +150,9 @@ class CronTrigger(Trigger):
             None if fields["day_of_week"].is_full else frozenset(fields["day_of_week"].values)
         )
         self._hours = tuple(fields["hour"].values)
+        # Like cron, only a job that runs every hour fires again when the clock falls back
+        # and repeats an hour; a job at fixed hours fires once, at the first occurrence.
+        self._every_hour = fields["hour"].is_full
         self._minutes = tuple(fields["minute"].values)
         self._seconds = tuple(fields["second"].values)
         self._first_time = (self._hours[0], self._minutes[0], self._seconds[0])
@@ -302,7 +305,7 @@ class CronTrigger(Trigger):
         """Earliest naive-UTC instant >= ``bound`` whose local time is ``wall``.
 
         Gap times map with the pre-transition offset (i.e. forward by the gap); times that
-        occur twice have two candidates.
+        occur twice have a second candidate only when the hour field is ``*``.
         """
         local = wall.replace(tzinfo=self._timezone)
         offset = local.utcoffset()
@@ -312,7 +315,7 @@ class CronTrigger(Trigger):
         first = wall - offset
         if first >= bound:
             return first
-        if other < offset:  # ambiguous: the second occurrence is later
+        if other < offset and self._every_hour:  # ambiguous: the second occurrence is later
             second = wall - other
             if second >= bound:
                 return second
@@ -399,7 +402,7 @@ class CronTrigger(Trigger):
             other = local.replace(fold=1).utcoffset()
             assert offset is not None
             assert other is not None
-            if other < offset:
+            if other < offset and self._every_hour:
                 # ``start`` is in the first pass of a repeated hour; the second pass
                 # revisits earlier wall times, which may hold an earlier match.
                 again = self._scan(wall - (offset - other), bound)

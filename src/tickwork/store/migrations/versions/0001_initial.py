@@ -30,9 +30,7 @@ def upgrade() -> None:
         sa.Column("is_paused", sa.Boolean, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
     )
-    op.bulk_insert(
-        scheduler, [{"id": 1, "is_paused": False, "updated_at": datetime.now(UTC)}]
-    )
+    op.bulk_insert(scheduler, [{"id": 1, "is_paused": False, "updated_at": datetime.now(UTC)}])
     op.create_table(
         "tickwork_nodes",
         sa.Column("id", sa.String(64), primary_key=True),
