@@ -24,6 +24,10 @@ class Job:
     ``next_run_time`` is ``None`` while the job is paused, as in APScheduler.
     ``func_ref`` is a ``"package.module:qualname"`` reference or the name of a registered
     task; the callable itself is never stored.
+
+    Construction does not validate, so loading thousands of stored rows stays cheap;
+    everything that builds a job from outside input goes through :func:`validate_job`
+    (the scheduler, :meth:`evolve`, :meth:`from_dict`).
     """
 
     id: str
@@ -39,9 +43,6 @@ class Job:
     rerun_lost: bool = False
     next_run_time: datetime | None = None
 
-    def __post_init__(self) -> None:
-        validate_job(self)
-
     @property
     def pending(self) -> bool:
         """APScheduler compatibility: a stored job is never pending."""
@@ -53,7 +54,7 @@ class Job:
 
     def evolve(self, **changes: Any) -> Job:
         """Return a copy with ``changes`` applied and validated."""
-        return replace(self, **changes)
+        return validate_job(replace(self, **changes))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the job as a JSON-safe dict (the store's row and the API's basis)."""
@@ -76,7 +77,7 @@ class Job:
     def from_dict(cls, data: dict[str, Any]) -> Job:
         """Inverse of :meth:`to_dict`."""
         next_run_time = data.get("next_run_time")
-        return cls(
+        job = cls(
             id=data["id"],
             func_ref=data["func"],
             trigger=trigger_from_dict(data["trigger"]),
@@ -90,10 +91,11 @@ class Job:
             rerun_lost=data.get("rerun_lost", False),
             next_run_time=datetime.fromisoformat(next_run_time) if next_run_time else None,
         )
+        return validate_job(job)
 
 
-def validate_job(job: Job) -> None:
-    """Raise :class:`InvalidJobError` naming the first field that cannot be stored."""
+def validate_job(job: Job) -> Job:
+    """Return ``job``, or raise :class:`InvalidJobError` naming the first bad field."""
     if not isinstance(job.id, str) or not job.id:
         raise InvalidJobError(f"id must be a non-empty string, got {job.id!r}")
     if len(job.id) > 191:
@@ -134,6 +136,7 @@ def validate_job(job: Job) -> None:
         raise InvalidJobError(f"kwargs must be a dict with string keys, got {job.kwargs!r}")
     ensure_json("args", list(job.args))
     ensure_json("kwargs", job.kwargs)
+    return job
 
 
 def ensure_json(field_name: str, value: Any) -> None:

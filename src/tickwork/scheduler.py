@@ -32,7 +32,7 @@ from tickwork.exceptions import (
 )
 from tickwork.executors import Executor, ThreadPoolExecutor, build_executor
 from tickwork.executors.base import run_fire
-from tickwork.job import Job
+from tickwork.job import Job, validate_job
 from tickwork.node import Node, SchedulerState
 from tickwork.run import Outcome, Run
 from tickwork.store import Store, create_store
@@ -350,7 +350,7 @@ class Scheduler:
         )
         self._ensure_store()
         self.store.add_jobs([job], replace_existing=replace_existing)
-        self._engine.wake()
+        self._engine.wake_for(job.next_run_time)
         self._emit(JobEvent(EVENT_JOB_ADDED, job_id=job.id))
         return job
 
@@ -379,7 +379,8 @@ class Scheduler:
             jobs.append(job)
         self._ensure_store()
         self.store.add_jobs(jobs, replace_existing=replace_existing)
-        self._engine.wake()
+        next_run_times = [job.next_run_time for job in jobs if job.next_run_time is not None]
+        self._engine.wake_for(min(next_run_times, default=None))
         if self._wants(EVENT_JOB_ADDED):
             for job in jobs:
                 self._emit(JobEvent(EVENT_JOB_ADDED, job_id=job.id))
@@ -409,7 +410,7 @@ class Scheduler:
             next_run_time = built_trigger.next_fire_time(None, self.clock.now())
         else:
             next_run_time = self._aware(next_run_time, "next_run_time")
-        return Job(
+        job = Job(
             id=job_id if job_id is not None else uuid.uuid4().hex,
             func_ref=func_ref,
             trigger=built_trigger,
@@ -420,6 +421,7 @@ class Scheduler:
             next_run_time=next_run_time,
             **job_fields,
         )
+        return validate_job(job)
 
     def _build_trigger(
         self, trigger: str | Trigger | None, trigger_args: dict[str, Any]
@@ -544,7 +546,7 @@ class Scheduler:
     def _update(self, job_id: str, change: Callable[[Job], Job]) -> Job:
         self._ensure_store()
         job = self.store.update_job(job_id, change)
-        self._engine.wake()
+        self._engine.wake_for(job.next_run_time)
         self._emit(JobEvent(EVENT_JOB_MODIFIED, job_id=job_id))
         return job
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
 import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tickwork._version import __version__
 from tickwork.clock import Clock
@@ -41,6 +43,8 @@ class EngineSettings:
 
     #: Fires claimed per transaction.
     batch_size: int = 1000
+    #: Fires due within this many seconds are claimed early and started on time.
+    claim_ahead: float = 0.02
     #: Longest sleep when the store cannot push changes (SQLite) or while paused.
     poll_interval: float = 0.5
     #: Longest sleep in any case, as a safety net for lost notifications.
@@ -61,6 +65,10 @@ class EngineSettings:
             raise ValueError(
                 f"node_timeout ({self.node_timeout}) must exceed heartbeat_interval "
                 f"({self.heartbeat_interval})"
+            )
+        if not 0 <= self.claim_ahead < self.poll_interval:
+            raise ValueError(
+                f"claim_ahead must be at least 0 and below poll_interval, got {self.claim_ahead}"
             )
         if self.run_retention is not None and self.run_retention <= 0:
             raise ValueError(f"run_retention must be positive or None, got {self.run_retention}")
@@ -99,6 +107,10 @@ class Engine:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._pause = PauseState(global_paused=False, node_paused=False)
+        # Fires claimed ahead of their time, by scheduled time; only the loop thread uses it.
+        self._ahead: list[tuple[datetime, int, Fire]] = []
+        self._sequence = 0
+        self._next_claim_at: datetime | None = None
         self._recorder = RunRecorder(store, self._report_finished)
         self._heartbeat = Heartbeat(self)
         self._context = ExecutionContext(
@@ -157,6 +169,7 @@ class Engine:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self.store.unlisten(self.wake)
         self._heartbeat.stop()
         for executor in self._executors.values():
             executor.shutdown(wait=wait)
@@ -187,10 +200,22 @@ class Engine:
 
     # -- the loop ----------------------------------------------------------------------------
 
+    def wake_for(self, next_run_time: datetime | None) -> None:
+        """Wake the loop if a job now due at ``next_run_time`` needs an earlier claim than
+        the one the loop is sleeping towards; adding far-future jobs costs the loop nothing."""
+        if next_run_time is None:
+            return
+        planned = self._next_claim_at
+        claim_at = next_run_time - timedelta(seconds=self.settings.claim_ahead)
+        if planned is None or claim_at < planned:
+            self._wakeup.set()
+
     def _loop(self) -> None:
         failures = 0
         while not self._stopping.is_set():
             self._wakeup.clear()
+            self._next_claim_at = None
+            self._release_ahead()
             try:
                 delay = self.process_due()
                 failures = 0
@@ -201,7 +226,13 @@ class Engine:
             except Exception:
                 logger.exception("unexpected error in the engine loop")
                 delay = 1.0
-            self._wakeup.wait(self._bounded(delay))
+            timeout = self._bounded(delay)
+            now = self._clock.now()
+            self._next_claim_at = now + timedelta(seconds=timeout)
+            if self._ahead:
+                timeout = min(timeout, (self._ahead[0][0] - now).total_seconds())
+            self._wakeup.wait(max(timeout, 0.0))
+        self._release_ahead(wait=True)
 
     def _bounded(self, delay: float | None) -> float:
         limit = self.settings.max_idle
@@ -211,28 +242,43 @@ class Engine:
             return limit
         return max(0.0, min(delay, limit))
 
-    def process_due(self, now: datetime | None = None) -> float | None:
-        """Claim and dispatch everything due; return seconds until the next due job.
+    def process_due(self) -> float | None:
+        """Claim and dispatch everything due; return seconds until the next claim is due.
 
-        ``now`` overrides the store's clock (tests drive time by hand with it).
+        Fires due within ``claim_ahead`` seconds are claimed now and held until their time,
+        so the database work is done before the moment comes.
         """
+        look_ahead = self.settings.claim_ahead
         while True:
             result = self.store.claim_due(
-                self.node_id, plan_claim, limit=self.settings.batch_size, now=now
+                self.node_id, plan_claim, limit=self.settings.batch_size, look_ahead=look_ahead
             )
             self._pause = result.pause
             self._dispatch(result.plan)
             if not result.batch_full or self._stopping.is_set():
                 break
-        if result.pause.paused:
+        if result.pause.paused or result.next_due_in is None:
             return None
-        if now is not None:
-            return None
-        return self.store.seconds_until_due()
+        return result.next_due_in - look_ahead
+
+    def _release_ahead(self, wait: bool = False) -> None:
+        """Submit held fires whose time has come (``wait``: sleep for the rest first)."""
+        while self._ahead:
+            due_in = (self._ahead[0][0] - self._clock.now()).total_seconds()
+            if due_in > 0:
+                if not wait:
+                    return
+                time.sleep(due_in)
+            self.submit(heapq.heappop(self._ahead)[2])
 
     def _dispatch(self, plan: ClaimPlan) -> None:
+        now = self._clock.now()
         for fire in plan.fires:
-            self.submit(fire)
+            if fire.scheduled_time <= now:
+                self.submit(fire)
+            else:
+                self._sequence += 1
+                heapq.heappush(self._ahead, (fire.scheduled_time, self._sequence, fire))
         if plan.skipped and self._wants(EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES):
             for job_id, run_time, reason in plan.skipped:
                 if reason.startswith("max_instances"):

@@ -16,17 +16,21 @@ from tickwork.store.base import ClaimPlan, DueJob, Fire
 MAX_CATCH_UP = 1000
 
 
-def plan_claim(due_jobs: Sequence[DueJob], now: datetime) -> ClaimPlan:
+def plan_claim(
+    due_jobs: Sequence[DueJob], now: datetime, horizon: datetime | None = None
+) -> ClaimPlan:
+    """Plan the fires of ``due_jobs`` at ``now``; fire times up to ``horizon`` (a few
+    milliseconds ahead, so the claim is done when the time comes) are included."""
     plan = ClaimPlan()
     for job in due_jobs:
-        _plan_job(job, now, plan)
+        _plan_job(job, now, horizon or now, plan)
     return plan
 
 
-def _plan_job(job: DueJob, now: datetime, plan: ClaimPlan) -> None:
+def _plan_job(job: DueJob, now: datetime, horizon: datetime, plan: ClaimPlan) -> None:
     run_times: list[datetime] = []
     upcoming: datetime | None = job.next_run_time
-    while upcoming is not None and upcoming <= now and len(run_times) < MAX_CATCH_UP:
+    while upcoming is not None and upcoming <= horizon and len(run_times) < MAX_CATCH_UP:
         run_times.append(upcoming)
         upcoming = job.trigger.next_fire_time(upcoming, now)
     plan.next_run_times[job.id] = upcoming

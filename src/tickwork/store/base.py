@@ -66,17 +66,21 @@ class ClaimPlan:
     skipped: list[tuple[str, datetime, str]] = field(default_factory=list)
 
 
-#: Given the due jobs and the claim's "now", decide what to fire.
-Planner = Callable[[Sequence[DueJob], datetime], ClaimPlan]
+#: Given the due jobs, the claim's "now" and its horizon (now + look-ahead), decide what
+#: to fire.
+Planner = Callable[[Sequence[DueJob], datetime, datetime], ClaimPlan]
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
-    """What a claim did: the plan it applied (empty when paused) and the pause state."""
+    """What a claim did: the plan it applied (empty when paused), the pause state, and
+    how long until the next job is due (None: no job is scheduled, or the batch was full).
+    """
 
     plan: ClaimPlan
     pause: PauseState
     batch_full: bool
+    next_due_in: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,13 +170,19 @@ class Store(ABC):
 
     @abstractmethod
     def claim_due(
-        self, node_id: str, planner: Planner, *, limit: int, now: datetime | None = None
+        self,
+        node_id: str,
+        planner: Planner,
+        *,
+        limit: int,
+        now: datetime | None = None,
+        look_ahead: float = 0.0,
     ) -> ClaimResult:
         """Lock up to ``limit`` due jobs, let ``planner`` decide, apply the plan, commit.
 
         A job row is claimable when its ``next_run_time`` is at or before ``now`` (default:
-        :meth:`now`) and no other transaction holds it. Nothing is claimed while the global
-        pause or this node's pause is set. Advancing ``next_run_time`` and inserting the run
+        :meth:`now`) plus ``look_ahead`` seconds and no other transaction holds it. Nothing
+        is claimed while the global pause or this node's pause is set. Advancing ``next_run_time`` and inserting the run
         rows happen in the same transaction, so a (job, scheduled time) fires at most once.
         """
 
@@ -183,7 +193,8 @@ class Store(ABC):
     @abstractmethod
     def start_manual_run(self, job_id: str, node_id: str | None) -> Fire:
         """Record a run-now of the job as ``running`` on this node, without touching its
-        schedule, and return it as a fire. JobLookupError if there is no such job."""
+        schedule, and return it as a fire. JobLookupError if there is no such job.
+        """
 
     @abstractmethod
     def finish_runs(self, results: Sequence[RunResult]) -> None:
@@ -247,3 +258,7 @@ class Store(ABC):
 
         Stores that cannot push (SQLite) never call it; the engine polls them instead.
         """
+
+    @abstractmethod
+    def unlisten(self, callback: Callable[[], None]) -> None:
+        """Stop calling ``callback``; the last one gone releases the listening connection."""

@@ -38,7 +38,7 @@ class PostgresStore(SQLStore):
             raise ValueError(f"not a PostgreSQL URL: {url!r}")
         url = url.set(drivername="postgresql+psycopg")
         self._url = url
-        engine = create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=20)
         super().__init__(engine, clock=clock)
         self._listeners: list[Callable[[], None]] = []
         self._listen_thread: threading.Thread | None = None
@@ -50,41 +50,63 @@ class PostgresStore(SQLStore):
     def _begin_write(self, conn: Connection) -> None:
         conn.begin()
 
+    def _begin_read(self, conn: Connection) -> None:
+        # A lone SELECT needs no BEGIN/COMMIT round trips.
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.begin()
+
     def _notify(self, conn: Connection) -> None:
         conn.execute(q.notify(CHANNEL))
 
     def listen(self, callback: Callable[[], None]) -> None:
         self._listeners.append(callback)
         if self._listen_thread is None:
+            self._closing = threading.Event()
             self._listen_thread = threading.Thread(
-                target=self._listen_forever, name="tickwork-listen", daemon=True
+                target=self._listen_forever,
+                args=(self._closing,),
+                name="tickwork-listen",
+                daemon=True,
             )
             self._listen_thread.start()
 
+    def unlisten(self, callback: Callable[[], None]) -> None:
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+        if not self._listeners:
+            self._stop_listening()
+
     def close(self) -> None:
+        self._listeners.clear()
+        self._stop_listening()
+        super().close()
+
+    def _stop_listening(self) -> None:
         self._closing.set()
         if self._listen_thread is not None:
             self._listen_thread.join(timeout=5)
-        super().close()
+            self._listen_thread = None
 
-    def _listen_forever(self) -> None:
+    def _listen_forever(self, closing: threading.Event) -> None:
         """Hold a dedicated LISTEN connection; reconnect with backoff when it drops."""
         conninfo = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
         backoff = 0.1
-        while not self._closing.is_set():
+        while not closing.is_set():
             try:
-                with psycopg.connect(conninfo, autocommit=True) as conn:
+                with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     backoff = 0.1
                     self._wake_all()  # changes may have been missed while disconnected
-                    while not self._closing.is_set():
+                    while not closing.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
                             self._wake_all()
             except psycopg.Error as exc:
+                if closing.is_set():
+                    return
                 logger.warning("LISTEN connection lost (%s); retrying in %.1f s", exc, backoff)
-                self._closing.wait(backoff)
+                closing.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
     def _wake_all(self) -> None:
-        for callback in self._listeners:
+        for callback in list(self._listeners):
             callback()

@@ -79,6 +79,21 @@ def insert_jobs() -> Insert:
     return insert(jobs_table)
 
 
+def upsert_jobs(dialect: str) -> Insert:
+    """Insert jobs, replacing any with the same id (keeping its ``created_at``)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    statement: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(jobs_table) if dialect == "postgresql" else sqlite.insert(jobs_table)
+    )
+    replaced = {
+        column.name: statement.excluded[column.name]
+        for column in jobs_table.columns
+        if column.name not in ("id", "created_at")
+    }
+    return statement.on_conflict_do_update(index_elements=[jobs.id], set_=replaced)
+
+
 def update_job_row(job_id: str, values: dict[str, Any]) -> Update:
     return update(jobs_table).where(jobs.id == job_id).values(**values)
 
@@ -122,8 +137,8 @@ def delete_all_jobs() -> Delete:
 # -- claims ----------------------------------------------------------------------------------
 
 
-def select_due_jobs(now: datetime, limit: int) -> Select[Any]:
-    """Due jobs, earliest first, skipping rows another node holds.
+def select_due_jobs(horizon: datetime, limit: int) -> Select[Any]:
+    """Jobs due by ``horizon``, earliest first, skipping rows another node holds.
 
     ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLAlchemy's SQLite dialect drops the clause
     and the lock comes from ``BEGIN IMMEDIATE`` instead.
@@ -141,7 +156,7 @@ def select_due_jobs(now: datetime, limit: int) -> Select[Any]:
             jobs.max_instances,
             jobs.next_run_time,
         )
-        .where(jobs.next_run_time <= literal(now, UTCDateTime))
+        .where(jobs.next_run_time <= literal(horizon, UTCDateTime))
         .order_by(jobs.next_run_time)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -165,8 +180,8 @@ def update_next_run_times() -> Update:
     )
 
 
-def select_earliest_next_run_time(now: ColumnElement[Any]) -> Select[Any]:
-    return select(func.min(jobs.next_run_time), now.label("now"))
+def select_earliest_next_run_time() -> Select[Any]:
+    return select(func.min(jobs.next_run_time))
 
 
 def insert_runs() -> Insert:

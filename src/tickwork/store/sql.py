@@ -72,6 +72,10 @@ class SQLStore(Store):
     def _begin_write(self, conn: Connection) -> None:
         """Start a transaction that may write and must not deadlock with other writers."""
 
+    def _begin_read(self, conn: Connection) -> None:
+        """Start a transaction that only reads."""
+        conn.begin()
+
     # -- plumbing ----------------------------------------------------------------------------
 
     @contextmanager
@@ -81,7 +85,7 @@ class SQLStore(Store):
                 if write:
                     self._begin_write(conn)
                 else:
-                    conn.begin()
+                    self._begin_read(conn)
                 try:
                     yield conn
                 except BaseException:
@@ -147,29 +151,28 @@ class SQLStore(Store):
             return
         ids = [job.id for job in jobs]
         if len(set(ids)) != len(ids):
-            duplicate = next(job_id for job_id in ids if ids.count(job_id) > 1)
-            raise ConflictError(duplicate)
-        with self._transaction() as conn:
-            now = self._local_clock.now()
-            rows = [_job_to_row(job, now) for job in jobs]
-            for start in range(0, len(rows), _INSERT_CHUNK):
-                chunk = rows[start : start + _INSERT_CHUNK]
-                existing = set(
-                    conn.execute(q.select_existing_job_ids([r["id"] for r in chunk])).scalars()
-                )
-                if existing and not replace_existing:
-                    raise ConflictError(min(existing))
-                for row in chunk:
-                    if row["id"] in existing:
-                        values = {k: v for k, v in row.items() if k not in ("id", "created_at")}
-                        conn.execute(q.update_job_row(row["id"], values))
-                fresh = [row for row in chunk if row["id"] not in existing]
-                if fresh:
-                    try:
-                        conn.execute(q.insert_jobs(), fresh)
-                    except IntegrityError as exc:  # a concurrent insert of the same id
-                        raise ConflictError(_first_id(fresh)) from exc
-            self._notify(conn)
+            raise ConflictError(next(job_id for job_id in ids if ids.count(job_id) > 1))
+        now = self._local_clock.now()
+        rows = [_job_to_row(job, now) for job in jobs]
+        statement = q.upsert_jobs(self.dialect) if replace_existing else q.insert_jobs()
+        try:
+            with self._transaction() as conn:
+                for start in range(0, len(rows), _INSERT_CHUNK):
+                    conn.execute(statement, rows[start : start + _INSERT_CHUNK])
+                self._notify(conn)
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+            taken = self._existing_job_ids(ids)
+            raise ConflictError(min(taken) if taken else ids[0]) from exc
+
+    def _existing_job_ids(self, job_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        with self._transaction(write=False) as conn:
+            for start in range(0, len(job_ids), _INSERT_CHUNK):
+                chunk = job_ids[start : start + _INSERT_CHUNK]
+                found.update(conn.execute(q.select_existing_job_ids(chunk)).scalars())
+        return found
 
     def get_job(self, job_id: str) -> Job:
         with self._transaction(write=False) as conn:
@@ -221,7 +224,13 @@ class SQLStore(Store):
     # -- engine ------------------------------------------------------------------------------
 
     def claim_due(
-        self, node_id: str, planner: Planner, *, limit: int, now: datetime | None = None
+        self,
+        node_id: str,
+        planner: Planner,
+        *,
+        limit: int,
+        now: datetime | None = None,
+        look_ahead: float = 0.0,
     ) -> ClaimResult:
         with self._transaction() as conn:
             state = conn.execute(q.select_pause_state(node_id, self._now_expression(now))).one()
@@ -232,18 +241,20 @@ class SQLStore(Store):
             if pause.paused:
                 return ClaimResult(ClaimPlan(), pause, batch_full=False)
             claim_time: datetime = state.now
-            rows = conn.execute(q.select_due_jobs(claim_time, limit)).all()
-            if not rows:
-                return ClaimResult(ClaimPlan(), pause, batch_full=False)
-            running = {
-                job_id: count
-                for job_id, count in conn.execute(q.count_running_runs([r.id for r in rows]))
-            }
-            plan = planner(
-                [_row_to_due_job(row, running.get(row.id, 0)) for row in rows], claim_time
-            )
-            self._apply_plan(conn, plan, node_id, claim_time)
-        return ClaimResult(plan, pause, batch_full=len(rows) == limit)
+            horizon = claim_time + timedelta(seconds=look_ahead)
+            rows = conn.execute(q.select_due_jobs(horizon, limit)).all()
+            plan = ClaimPlan()
+            if rows:
+                counts = conn.execute(q.count_running_runs([row.id for row in rows]))
+                running: dict[str, int] = {job_id: count for job_id, count in counts}
+                due = [_row_to_due_job(row, running.get(row.id, 0)) for row in rows]
+                plan = planner(due, claim_time, horizon)
+                self._apply_plan(conn, plan, node_id, claim_time)
+            if len(rows) == limit:
+                return ClaimResult(plan, pause, batch_full=True)
+            earliest = conn.execute(q.select_earliest_next_run_time()).scalar()
+        next_due_in = None if earliest is None else (earliest - claim_time).total_seconds()
+        return ClaimResult(plan, pause, batch_full=False, next_due_in=next_due_in)
 
     def _apply_plan(self, conn: Connection, plan: ClaimPlan, node_id: str, now: datetime) -> None:
         advanced = [
@@ -269,9 +280,8 @@ class SQLStore(Store):
 
     def seconds_until_due(self) -> float | None:
         with self._transaction(write=False) as conn:
-            earliest, now = conn.execute(
-                q.select_earliest_next_run_time(self._now_expression())
-            ).one()
+            now = self._current_time(conn)
+            earliest = conn.execute(q.select_earliest_next_run_time()).scalar()
         if earliest is None:
             return None
         return (earliest - now).total_seconds()  # type: ignore[no-any-return]

@@ -71,3 +71,6 @@ class SQLiteStore(SQLStore):
 
     def listen(self, callback: Any) -> None:
         """SQLite cannot push; the engine polls instead."""
+
+    def unlisten(self, callback: Any) -> None:
+        """Nothing to release: :meth:`listen` subscribes to nothing."""
