@@ -182,8 +182,9 @@ class Store(ABC):
 
         A job row is claimable when its ``next_run_time`` is at or before ``now`` (default:
         :meth:`now`) plus ``look_ahead`` seconds and no other transaction holds it. Nothing
-        is claimed while the global pause or this node's pause is set. Advancing ``next_run_time`` and inserting the run
-        rows happen in the same transaction, so a (job, scheduled time) fires at most once.
+        is claimed while the global pause or this node's pause is set. Advancing
+        ``next_run_time`` and inserting the run rows happen in the same transaction, so a
+        (job, scheduled time) fires at most once.
         """
 
     @abstractmethod
