@@ -134,8 +134,10 @@ def validate_job(job: Job) -> Job:
         )
     if not isinstance(job.kwargs, dict) or not all(isinstance(k, str) for k in job.kwargs):
         raise InvalidJobError(f"kwargs must be a dict with string keys, got {job.kwargs!r}")
-    ensure_json("args", list(job.args))
-    ensure_json("kwargs", job.kwargs)
+    if job.args:
+        ensure_json("args", list(job.args))
+    if job.kwargs:
+        ensure_json("kwargs", job.kwargs)
     return job
 
 

@@ -362,6 +362,7 @@ class Scheduler:
         Either all are stored or, on any bad spec or taken id, none.
         """
         jobs = []
+        schedules: dict[object, tuple[Trigger, datetime | None]] = {}
         for index, spec in enumerate(specs):
             options = dict(spec)
             try:
@@ -373,6 +374,7 @@ class Scheduler:
                     kwargs=options.pop("kwargs", None),
                     name=options.pop("name", None),
                     options=options,
+                    schedules=schedules,
                 )
             except KeyError:
                 raise InvalidJobError(f"job spec #{index} has no func") from None
@@ -396,7 +398,10 @@ class Scheduler:
         kwargs: Mapping[str, Any] | None,
         name: str | None,
         options: dict[str, Any],
+        schedules: dict[object, tuple[Trigger, datetime | None]] | None = None,
     ) -> Job:
+        """Build and validate a job. ``schedules`` shares triggers (and their first fire
+        time) between jobs of one bulk add that ask for the same schedule."""
         job_fields = {key: options.pop(key) for key in list(options) if key in _JOB_FIELDS}
         executor = job_fields.pop("executor", "default")
         next_run_time = job_fields.pop("next_run_time", undefined)
@@ -404,10 +409,20 @@ class Scheduler:
             if job_fields.get(key, undefined) is undefined:
                 job_fields[key] = value
         func_ref = self.registry.ref_for(func)
-        built_trigger = self._build_trigger(trigger, options)
         self._check_executor(executor)
+        key = (
+            trigger if not isinstance(trigger, Trigger) else id(trigger),
+            _schedule_key(options),
+        )
+        if schedules is not None and key in schedules:
+            built_trigger, first_fire_time = schedules[key]
+        else:
+            built_trigger = self._build_trigger(trigger, options)
+            first_fire_time = built_trigger.next_fire_time(None, self.clock.now())
+            if schedules is not None:
+                schedules[key] = (built_trigger, first_fire_time)
         if next_run_time is undefined:
-            next_run_time = built_trigger.next_fire_time(None, self.clock.now())
+            next_run_time = first_fire_time
         else:
             next_run_time = self._aware(next_run_time, "next_run_time")
         job = Job(
@@ -613,6 +628,16 @@ class Scheduler:
 _JOB_FIELDS = frozenset(
     {"executor", "misfire_grace_time", "coalesce", "max_instances", "rerun_lost", "next_run_time"}
 )
+
+
+def _schedule_key(trigger_args: dict[str, Any]) -> object:
+    """A hashable key for trigger arguments (their repr when a value is unhashable)."""
+    key = tuple(sorted(trigger_args.items()))
+    try:
+        hash(key)
+    except TypeError:
+        return repr(key)
+    return key
 
 
 def _check_jobstore(jobstore: str | None) -> None:

@@ -153,7 +153,8 @@ class SQLStore(Store):
         if len(set(ids)) != len(ids):
             raise ConflictError(next(job_id for job_id in ids if ids.count(job_id) > 1))
         now = self._local_clock.now()
-        rows = [_job_to_row(job, now) for job in jobs]
+        encoded: dict[int, str] = {}  # jobs of a bulk add often share one trigger object
+        rows = [_job_to_row(job, now, encoded) for job in jobs]
         statement = q.upsert_jobs(self.dialect) if replace_existing else q.insert_jobs()
         try:
             with self._transaction() as conn:
@@ -432,14 +433,20 @@ class SQLStore(Store):
 # -- row conversions -------------------------------------------------------------------------
 
 
-def _job_to_row(job: Job, now: datetime) -> dict[str, Any]:
+def _job_to_row(job: Job, now: datetime, encoded: dict[int, str] | None = None) -> dict[str, Any]:
+    if encoded is None:
+        trigger = encode_trigger(job.trigger)
+    else:
+        trigger = encoded.get(id(job.trigger)) or encoded.setdefault(
+            id(job.trigger), encode_trigger(job.trigger)
+        )
     return {
         "id": job.id,
         "name": job.name,
         "func": job.func_ref,
         "args": list(job.args),
         "kwargs": job.kwargs,
-        "trigger": encode_trigger(job.trigger),
+        "trigger": trigger,
         "executor": job.executor,
         "misfire_grace_time": job.misfire_grace_time,
         "coalesce": job.coalesce,

@@ -61,7 +61,10 @@ class SQLiteStore(SQLStore):
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
             immediate = conn.info.pop("tickwork_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # Straight to the driver: this runs for every transaction.
+            conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                "BEGIN IMMEDIATE" if immediate else "BEGIN"
+            )
 
         super().__init__(engine, clock=clock)
 
