@@ -410,17 +410,17 @@ class Scheduler:
                 job_fields[key] = value
         func_ref = self.registry.ref_for(func)
         self._check_executor(executor)
-        key = (
+        schedule_key = (
             trigger if not isinstance(trigger, Trigger) else id(trigger),
             _schedule_key(options),
         )
-        if schedules is not None and key in schedules:
-            built_trigger, first_fire_time = schedules[key]
+        if schedules is not None and schedule_key in schedules:
+            built_trigger, first_fire_time = schedules[schedule_key]
         else:
             built_trigger = self._build_trigger(trigger, options)
             first_fire_time = built_trigger.next_fire_time(None, self.clock.now())
             if schedules is not None:
-                schedules[key] = (built_trigger, first_fire_time)
+                schedules[schedule_key] = (built_trigger, first_fire_time)
         if next_run_time is undefined:
             next_run_time = first_fire_time
         else:
@@ -488,10 +488,12 @@ class Scheduler:
         self._ensure_store()
         return self.store.get_jobs()
 
-    def iter_jobs(self, page_size: int = 1000) -> Iterator[Job]:
-        """Every job by id, fetched a page at a time so memory stays flat."""
+    def iter_jobs(self, page_size: int = 1000, after: str | None = None) -> Iterator[Job]:
+        """Every job by id, fetched a page at a time so memory stays flat.
+
+        ``after`` starts past that id: the keyset cursor of the REST API's job pages.
+        """
         self._ensure_store()
-        after: str | None = None
         while True:
             page = self.store.get_jobs(after=after, limit=page_size, order="id")
             yield from page

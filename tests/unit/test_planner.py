@@ -104,3 +104,18 @@ def test_catch_up_is_bounded_per_claim(coalesce: bool) -> None:
     )
     assert plan.next_run_times["job"] == at(10 * MAX_CATCH_UP)
     assert len(plan.fires) == (1 if coalesce else MAX_CATCH_UP)
+
+
+def test_fire_claimed_ahead_waits_while_an_instance_runs() -> None:
+    """A future fire is not judged against max_instances before its time comes."""
+    job = due(next_run_time=at(10), grace=None, max_instances=1, running=1)
+    plan = plan_claim([job], at(9.99), horizon=at(10.02))
+    assert plan.fires == []
+    assert plan.skipped == []
+    assert plan.next_run_times["job"] == at(10)
+
+
+def test_fires_within_the_horizon_are_claimed_ahead() -> None:
+    plan = plan_claim([due(next_run_time=at(10))], at(9.99), horizon=at(10.02))
+    assert [fire.scheduled_time for fire in plan.fires] == [at(10)]
+    assert plan.next_run_times["job"] == at(20)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import heapq
 import logging
 import os
 import secrets
 import socket
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tickwork._version import __version__
 from tickwork.clock import Clock
+from tickwork.engine.dispatcher import AheadDispatcher
 from tickwork.engine.heartbeat import Heartbeat
 from tickwork.engine.planner import plan_claim
 from tickwork.engine.recorder import RunRecorder
@@ -29,12 +28,21 @@ from tickwork.events import (
     SchedulerEvent,
 )
 from tickwork.exceptions import StoreError
-from tickwork.executors.base import ExecutionContext, Executor, Finished, failure
+from tickwork.executors.base import (
+    ExecutionContext,
+    Executor,
+    Finished,
+    failure,
+    paused_result,
+)
 from tickwork.node import Node, NodeState, PauseState
 from tickwork.run import Outcome
 from tickwork.store.base import ClaimPlan, Fire, Store
 
 logger = logging.getLogger(__name__)
+
+#: Size of the first claim of a pass; later claims double up to ``batch_size``.
+_FIRST_BATCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +51,11 @@ class EngineSettings:
 
     #: Fires claimed per transaction.
     batch_size: int = 1000
-    #: Fires due within this many seconds are claimed early and started on time.
-    claim_ahead: float = 0.02
+    #: Fires due within this many seconds are claimed early and started on time, so the
+    #: first fires of a burst do not wait for the claims of the last. A job changed or
+    #: paused within this window before a fire still gets that one fire (a global or
+    #: node pause does stop it).
+    claim_ahead: float = 0.25
     #: Longest sleep when the store cannot push changes (SQLite) or while paused.
     poll_interval: float = 0.5
     #: Longest sleep in any case, as a safety net for lost notifications.
@@ -66,9 +77,9 @@ class EngineSettings:
                 f"node_timeout ({self.node_timeout}) must exceed heartbeat_interval "
                 f"({self.heartbeat_interval})"
             )
-        if not 0 <= self.claim_ahead < self.poll_interval:
+        if not 0 <= self.claim_ahead < self.node_timeout:
             raise ValueError(
-                f"claim_ahead must be at least 0 and below poll_interval, got {self.claim_ahead}"
+                f"claim_ahead must be at least 0 and below node_timeout, got {self.claim_ahead}"
             )
         if self.run_retention is not None and self.run_retention <= 0:
             raise ValueError(f"run_retention must be positive or None, got {self.run_retention}")
@@ -107,9 +118,7 @@ class Engine:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._pause = PauseState(global_paused=False, node_paused=False)
-        # Fires claimed ahead of their time, by scheduled time; only the loop thread uses it.
-        self._ahead: list[tuple[datetime, int, Fire]] = []
-        self._sequence = 0
+        self._dispatcher = AheadDispatcher(clock, self._release)
         self._next_claim_at: datetime | None = None
         self._recorder = RunRecorder(store, self._report_finished)
         self._heartbeat = Heartbeat(self)
@@ -157,6 +166,7 @@ class Engine:
         """Start executors, the heartbeat and the claim loop (node already registered)."""
         self.start_executors()
         self._stopping.clear()
+        self._dispatcher.start()
         self._heartbeat.start()
         self.store.listen(self.wake)
         self._thread = threading.Thread(target=self._loop, name="tickwork-engine", daemon=True)
@@ -169,6 +179,7 @@ class Engine:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self._dispatcher.stop()
         self.store.unlisten(self.wake)
         self._heartbeat.stop()
         for executor in self._executors.values():
@@ -215,7 +226,6 @@ class Engine:
         while not self._stopping.is_set():
             self._wakeup.clear()
             self._next_claim_at = None
-            self._release_ahead()
             try:
                 delay = self.process_due()
                 failures = 0
@@ -227,12 +237,8 @@ class Engine:
                 logger.exception("unexpected error in the engine loop")
                 delay = 1.0
             timeout = self._bounded(delay)
-            now = self._clock.now()
-            self._next_claim_at = now + timedelta(seconds=timeout)
-            if self._ahead:
-                timeout = min(timeout, (self._ahead[0][0] - now).total_seconds())
-            self._wakeup.wait(max(timeout, 0.0))
-        self._release_ahead(wait=True)
+            self._next_claim_at = self._clock.now() + timedelta(seconds=timeout)
+            self._wakeup.wait(timeout)
 
     def _bounded(self, delay: float | None) -> float:
         limit = self.settings.max_idle
@@ -249,10 +255,14 @@ class Engine:
         so the database work is done before the moment comes.
         """
         look_ahead = self.settings.claim_ahead
+        # Start small and double while batches come back full: the first fires of a burst
+        # start after a short claim, and the rest are claimed in large, cheap batches.
+        limit = min(_FIRST_BATCH, self.settings.batch_size)
         while True:
             result = self.store.claim_due(
-                self.node_id, plan_claim, limit=self.settings.batch_size, look_ahead=look_ahead
+                self.node_id, plan_claim, limit=limit, look_ahead=look_ahead
             )
+            limit = min(limit * 2, self.settings.batch_size)
             self._pause = result.pause
             self._dispatch(result.plan)
             if not result.batch_full or self._stopping.is_set():
@@ -261,24 +271,28 @@ class Engine:
             return None
         return result.next_due_in - look_ahead
 
-    def _release_ahead(self, wait: bool = False) -> None:
-        """Submit held fires whose time has come (``wait``: sleep for the rest first)."""
-        while self._ahead:
-            due_in = (self._ahead[0][0] - self._clock.now()).total_seconds()
-            if due_in > 0:
-                if not wait:
-                    return
-                time.sleep(due_in)
-            self.submit(heapq.heappop(self._ahead)[2])
+    def _release(self, fire: Fire) -> None:
+        """Start a fire claimed ahead, now that its time has come.
+
+        One whose node or cluster was paused in the meantime is recorded as missed instead,
+        as if the pause had come before the claim.
+        """
+        if self._pause.paused:
+            self._recorder.expect()
+            self._recorder.record(Finished(fire, paused_result(fire, self._clock.now())))
+        else:
+            self.submit(fire)
 
     def _dispatch(self, plan: ClaimPlan) -> None:
         now = self._clock.now()
+        ahead = []
         for fire in plan.fires:
             if fire.scheduled_time <= now:
                 self.submit(fire)
             else:
-                self._sequence += 1
-                heapq.heappush(self._ahead, (fire.scheduled_time, self._sequence, fire))
+                ahead.append(fire)
+        if ahead:
+            self._dispatcher.hold(ahead)
         if plan.skipped and self._wants(EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES):
             for job_id, run_time, reason in plan.skipped:
                 if reason.startswith("max_instances"):

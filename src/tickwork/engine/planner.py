@@ -48,6 +48,11 @@ def _plan_job(job: DueJob, now: datetime, horizon: datetime, plan: ClaimPlan) ->
                     f"{job.misfire_grace_time:g} s",
                 )
             )
+        elif run_time > now and instances:
+            # Claimed ahead of time while another instance runs: leave this time to a claim
+            # at its due time, when max_instances can be judged fairly.
+            plan.next_run_times[job.id] = run_time
+            break
         elif instances >= job.max_instances:
             plan.skipped.append(
                 (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from tickwork.exceptions import StoreError
@@ -14,6 +15,10 @@ from tickwork.store.base import Store
 logger = logging.getLogger(__name__)
 
 _BATCH = 5000
+#: A batch is written once no outcome arrived for this long ...
+_LINGER = 0.01
+#: ... or once its first outcome is this old.
+_MAX_DELAY = 1.0
 _STOP = object()
 
 
@@ -66,16 +71,20 @@ class RunRecorder:
         while not stopping:
             batch: list[Finished] = []
             item = self._queue.get()
+            started = time.monotonic()
             while True:
                 if item is _STOP:
                     stopping = True
-                else:
-                    assert isinstance(item, Finished)
-                    batch.append(item)
-                if len(batch) >= _BATCH:
+                    break
+                assert isinstance(item, Finished)
+                batch.append(item)
+                if len(batch) >= _BATCH or time.monotonic() - started >= _MAX_DELAY:
                     break
                 try:
-                    item = self._queue.get_nowait()
+                    # Keep collecting while outcomes keep coming (a burst): writing later in
+                    # one transaction costs far less than many small ones competing with
+                    # the claims that start the burst's remaining fires.
+                    item = self._queue.get(timeout=_LINGER)
                 except queue.Empty:
                     break
             if batch:

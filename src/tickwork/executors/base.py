@@ -75,6 +75,18 @@ def missed_result(fire: Fire, now: datetime, lateness: float) -> RunResult:
     )
 
 
+def paused_result(fire: Fire, now: datetime) -> RunResult:
+    """A fire claimed ahead of its time that a pause stopped before it started."""
+    return RunResult(
+        job_id=fire.job_id,
+        scheduled_time=fire.scheduled_time,
+        outcome=Outcome.MISSED,
+        started_at=None,
+        finished_at=now,
+        error="the scheduler was paused before the fire's time",
+    )
+
+
 def run_fire(
     fire: Fire,
     func: Callable[..., Any],

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event
@@ -67,6 +70,18 @@ class SQLiteStore(SQLStore):
             )
 
         super().__init__(engine, clock=clock)
+        self._write_lock = threading.Lock()
+
+    @contextmanager
+    def _transaction(self, *, write: bool = True) -> Iterator[Connection]:
+        if not write:
+            with super()._transaction(write=False) as conn:
+                yield conn
+            return
+        # Threads of one process queue here for the write lock: handing it over is
+        # immediate, while SQLite's busy handler would sleep for up to 100 ms per retry.
+        with self._write_lock, super()._transaction() as conn:
+            yield conn
 
     def _begin_write(self, conn: Connection) -> None:
         conn.info["tickwork_write"] = True

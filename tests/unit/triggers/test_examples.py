@@ -461,3 +461,16 @@ def test_naive_now_or_previous_rejected(trigger: Trigger) -> None:
         trigger.next_fire_time(None, datetime(2026, 1, 1))
     with pytest.raises(TriggerArgumentError, match="previous"):
         trigger.next_fire_time(datetime(2026, 1, 1), datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_cron_match_right_after_a_gap_is_not_hidden_by_shifted_gap_times() -> None:
+    """Lord Howe skips 02:00-02:29; 02:01 shifted by the gap (02:31) must not come before
+    the real 02:30, which matches too (found by the APScheduler oracle)."""
+    zone = "Australia/Lord_Howe"
+    trigger = CronTrigger(minute="1-59", timezone=zone)
+    start = datetime(2026, 10, 4, 1, 59, 30, tzinfo=ZoneInfo(zone))
+    assert fires(trigger, start, 3) == [
+        "2026-10-04T02:30:00+11:00",
+        "2026-10-04T02:31:00+11:00",
+        "2026-10-04T02:32:00+11:00",
+    ]

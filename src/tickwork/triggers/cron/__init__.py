@@ -332,8 +332,34 @@ class CronTrigger(Trigger):
             found = datetime(*fields)
             instant = self._instant(found, bound)
             if instant is not None:
-                return instant
+                return self._earliest_after_gap(found, instant, bound)
             wall = found + _ONE_SECOND
+
+    def _earliest_after_gap(self, wall: datetime, instant: datetime, bound: datetime) -> datetime:
+        """``instant`` unless ``wall`` lies in a DST gap and a real wall time right after
+        the gap matches too: moved forward by the gap, ``wall`` lands later in real time
+        than such a match (Lord Howe: 02:01 becomes 02:31, after a matching 02:30)."""
+        local = wall.replace(tzinfo=self._timezone)
+        if local.astimezone(UTC).astimezone(self._timezone).replace(tzinfo=None) == wall:
+            return instant  # the wall time exists
+        after, before = local.replace(fold=1).utcoffset(), local.utcoffset()
+        assert after is not None
+        assert before is not None
+        gap = abs(after - before)
+        probe = wall + _ONE_SECOND
+        while True:
+            fields = self._next_wall(
+                probe.year, probe.month, probe.day, probe.hour, probe.minute, probe.second
+            )
+            if fields is None:
+                return instant
+            candidate_wall = datetime(*fields)
+            if candidate_wall >= wall + gap:
+                return instant
+            candidate = self._instant(candidate_wall, bound)
+            if candidate is not None and candidate < instant:
+                instant = candidate
+            probe = candidate_wall + _ONE_SECOND
 
     def next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
         require_aware(now, "now")
