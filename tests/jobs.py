@@ -38,10 +38,13 @@ async def async_record(*args: object) -> str:
     return "async-ok"
 
 
-def append_line(path: str, text: str) -> int:
-    """Append ``text`` to a file; lets tests count fires across processes."""
+def append_line(path: str, text: str, seconds: float = 0.0) -> int:
+    """Append ``text`` and this process's pid to a file (one write, so lines from several
+    processes never interleave), then sleep ``seconds``; lets tests count fires across
+    processes."""
     with Path(path).open("a") as handle:
-        handle.write(f"{text}\n")
+        handle.write(f"{text}\t{os.getpid()}\n")
+    time.sleep(seconds)
     return os.getpid()
 
 

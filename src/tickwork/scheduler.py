@@ -214,7 +214,7 @@ class Scheduler:
         self._ensure_store()
         state = self.store.set_global_paused(paused)
         current = self._engine.pause
-        self._engine.observe_pause(type(current)(paused, current.node_paused))
+        self._engine.set_pause(type(current)(paused, current.node_paused))
         self._emit(SchedulerEvent(EVENT_SCHEDULER_PAUSED if paused else EVENT_SCHEDULER_RESUMED))
         return state
 
@@ -242,7 +242,7 @@ class Scheduler:
         node = self.store.set_node_paused(node_id or self.node_id, paused)
         if node.id == self.node_id:
             current = self._engine.pause
-            self._engine.observe_pause(type(current)(current.global_paused, paused))
+            self._engine.set_pause(type(current)(current.global_paused, paused))
         return node
 
     # -- listeners and auth ------------------------------------------------------------------

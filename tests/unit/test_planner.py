@@ -32,6 +32,7 @@ def due(
         misfire_grace_time=grace,
         coalesce=coalesce,
         max_instances=max_instances,
+        rerun_lost=False,
         next_run_time=next_run_time,
         running=running,
     )

@@ -118,6 +118,7 @@ class Engine:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._pause = PauseState(global_paused=False, node_paused=False)
+        self._pause_version = 0
         self._dispatcher = AheadDispatcher(clock, self._release)
         self._next_claim_at: datetime | None = None
         self._recorder = RunRecorder(store, self._report_finished)
@@ -198,8 +199,25 @@ class Engine:
     def pause(self) -> PauseState:
         return self._pause
 
-    def observe_pause(self, pause: PauseState) -> None:
-        """Take pause state learned elsewhere (heartbeat); wake the loop if it was lifted."""
+    def pause_version(self) -> int:
+        """A counter of local pause changes; see :meth:`observe_pause`."""
+        return self._pause_version
+
+    def set_pause(self, pause: PauseState) -> None:
+        """Take a pause change this process just committed; it wins over older reads."""
+        self._pause_version += 1
+        self._apply_pause(pause)
+
+    def observe_pause(self, pause: PauseState, version: int) -> None:
+        """Take pause state read from the store (heartbeat, claim).
+
+        ``version`` is :meth:`pause_version` from before the read; if a local change came
+        in meanwhile, the read may predate it and is dropped.
+        """
+        if version == self._pause_version:
+            self._apply_pause(pause)
+
+    def _apply_pause(self, pause: PauseState) -> None:
         was_paused = self._pause.paused
         self._pause = pause
         if was_paused and not pause.paused:
@@ -259,11 +277,12 @@ class Engine:
         # start after a short claim, and the rest are claimed in large, cheap batches.
         limit = min(_FIRST_BATCH, self.settings.batch_size)
         while True:
+            version = self._pause_version
             result = self.store.claim_due(
                 self.node_id, plan_claim, limit=limit, look_ahead=look_ahead
             )
             limit = min(limit * 2, self.settings.batch_size)
-            self._pause = result.pause
+            self.observe_pause(result.pause, version)
             self._dispatch(result.plan)
             if not result.batch_full or self._stopping.is_set():
                 break

@@ -53,7 +53,8 @@ class Heartbeat:
         engine = self._engine
         store = engine.store
         try:
-            engine.observe_pause(store.heartbeat(engine.node_id))
+            version = engine.pause_version()
+            engine.observe_pause(store.heartbeat(engine.node_id), version)
         except NodeLookupError:
             logger.error(
                 "node %s was declared dead by the cluster (no heartbeat for %.0f s); "

@@ -35,6 +35,7 @@ class DueJob:
     misfire_grace_time: float | None
     coalesce: bool
     max_instances: int
+    rerun_lost: bool
     next_run_time: datetime
     running: int
 
@@ -230,7 +231,8 @@ class Store(ABC):
         """Declare nodes silent for ``timeout`` seconds dead and mark their runs ``lost``.
 
         For jobs with ``rerun_lost`` set the lost fire is scheduled again right away by
-        pulling the job's ``next_run_time`` forward.
+        pulling the job's ``next_run_time`` forward. A one-shot job with ``rerun_lost`` is
+        kept (with no next run time) until its run ends, so there is a job to run again.
         """
 
     # -- history -----------------------------------------------------------------------------

@@ -154,6 +154,7 @@ def select_due_jobs(horizon: datetime, limit: int) -> Select[Any]:
             jobs.misfire_grace_time,
             jobs.coalesce,
             jobs.max_instances,
+            jobs.rerun_lost,
             jobs.next_run_time,
         )
         .where(jobs.next_run_time <= literal(horizon, UTCDateTime))
@@ -277,6 +278,21 @@ def pull_next_run_time_forward(job_ids: Collection[str], moment: datetime) -> Up
             jobs.next_run_time > literal(moment, UTCDateTime),
         )
         .values(next_run_time=moment)
+    )
+
+
+def select_waiting_one_shot_jobs(job_ids: Collection[str]) -> Select[Any]:
+    """Jobs kept after their trigger ran out because a lost run may have to run again."""
+    return select(jobs.id, jobs.trigger).where(
+        jobs.id.in_(job_ids), jobs.rerun_lost.is_(True), jobs.next_run_time.is_(None)
+    )
+
+
+def schedule_jobs_at(job_ids: Collection[str], moment: datetime) -> Update:
+    return (
+        update(jobs_table)
+        .where(jobs.id.in_(job_ids))
+        .values(next_run_time=literal(moment, UTCDateTime))
     )
 
 

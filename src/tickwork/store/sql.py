@@ -6,6 +6,7 @@ clock judges due-ness, and how other processes are told about changes.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from abc import abstractmethod
@@ -13,10 +14,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, literal
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from tickwork.clock import Clock, SystemClock
 from tickwork.exceptions import (
@@ -37,8 +38,32 @@ from tickwork.triggers import Trigger, trigger_from_dict
 
 logger = logging.getLogger(__name__)
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
 #: Rows per statement when inserting jobs in bulk (below SQLite's variable limit).
 _INSERT_CHUNK = 2000
+
+
+def retry_on_disconnect(method: _Method) -> _Method:
+    """Run a store method once more when the database connection turned out to be dead.
+
+    After a database restart every pooled connection is stale; SQLAlchemy notices on first
+    use and discards the pool, so one retry on a fresh connection is enough. Checking each
+    connection before use instead would cost a round trip on every transaction.
+    """
+
+    @functools.wraps(method)
+    def retrying(self: SQLStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except StoreError as exc:
+            cause = exc.__cause__
+            if not (isinstance(cause, DBAPIError) and cause.connection_invalidated):
+                raise
+            logger.info("database connection lost; retrying %s once", method.__name__)
+            return method(self, *args, **kwargs)
+
+    return retrying  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=8192)
@@ -129,6 +154,7 @@ class SQLStore(Store):
 
     # -- scheduler row -----------------------------------------------------------------------
 
+    @retry_on_disconnect
     def get_scheduler_state(self) -> SchedulerState:
         with self._transaction(write=False) as conn:
             row = conn.execute(q.select_scheduler_row()).one_or_none()
@@ -136,6 +162,7 @@ class SQLStore(Store):
             raise StoreError("the scheduler row is missing; run 'tickwork db upgrade'")
         return SchedulerState(is_paused=row.is_paused, updated_at=row.updated_at)
 
+    @retry_on_disconnect
     def set_global_paused(self, paused: bool) -> SchedulerState:
         with self._transaction() as conn:
             now = self._current_time(conn)
@@ -146,6 +173,7 @@ class SQLStore(Store):
 
     # -- jobs --------------------------------------------------------------------------------
 
+    @retry_on_disconnect
     def add_jobs(self, jobs: Sequence[Job], *, replace_existing: bool = False) -> None:
         if not jobs:
             return
@@ -175,6 +203,7 @@ class SQLStore(Store):
                 found.update(conn.execute(q.select_existing_job_ids(chunk)).scalars())
         return found
 
+    @retry_on_disconnect
     def get_job(self, job_id: str) -> Job:
         with self._transaction(write=False) as conn:
             row = conn.execute(q.select_job(job_id)).one_or_none()
@@ -182,6 +211,7 @@ class SQLStore(Store):
             raise JobLookupError(job_id)
         return _row_to_job(row)
 
+    @retry_on_disconnect
     def get_jobs(
         self,
         *,
@@ -195,11 +225,13 @@ class SQLStore(Store):
             rows = conn.execute(q.select_jobs_page(after, limit, order)).all()
         return [_row_to_job(row) for row in rows]
 
+    @retry_on_disconnect
     def count_jobs(self) -> int:
         with self._transaction(write=False) as conn:
             count: int = conn.execute(q.count_jobs()).scalar_one()
         return count
 
+    @retry_on_disconnect
     def update_job(self, job_id: str, change: Callable[[Job], Job]) -> Job:
         with self._transaction() as conn:
             row = conn.execute(q.select_job(job_id, for_update=True)).one_or_none()
@@ -212,11 +244,13 @@ class SQLStore(Store):
             self._notify(conn)
         return updated
 
+    @retry_on_disconnect
     def remove_job(self, job_id: str) -> None:
         with self._transaction() as conn:
             if conn.execute(q.delete_job(job_id)).rowcount == 0:
                 raise JobLookupError(job_id)
 
+    @retry_on_disconnect
     def remove_all_jobs(self) -> int:
         with self._transaction() as conn:
             count: int = conn.execute(q.delete_all_jobs()).rowcount
@@ -224,6 +258,7 @@ class SQLStore(Store):
 
     # -- engine ------------------------------------------------------------------------------
 
+    @retry_on_disconnect
     def claim_due(
         self,
         node_id: str,
@@ -250,14 +285,22 @@ class SQLStore(Store):
                 running: dict[str, int] = {job_id: count for job_id, count in counts}
                 due = [_row_to_due_job(row, running.get(row.id, 0)) for row in rows]
                 plan = planner(due, claim_time, horizon)
-                self._apply_plan(conn, plan, node_id, claim_time)
+                rerun_lost = {job.id: job.rerun_lost for job in due}
+                self._apply_plan(conn, plan, node_id, claim_time, rerun_lost)
             if len(rows) == limit:
                 return ClaimResult(plan, pause, batch_full=True)
             earliest = conn.execute(q.select_earliest_next_run_time()).scalar()
         next_due_in = None if earliest is None else (earliest - claim_time).total_seconds()
         return ClaimResult(plan, pause, batch_full=False, next_due_in=next_due_in)
 
-    def _apply_plan(self, conn: Connection, plan: ClaimPlan, node_id: str, now: datetime) -> None:
+    def _apply_plan(
+        self,
+        conn: Connection,
+        plan: ClaimPlan,
+        node_id: str,
+        now: datetime,
+        rerun_lost: dict[str, bool],
+    ) -> None:
         advanced = [
             {"b_id": job_id, "b_next_run_time": moment}
             for job_id, moment in plan.next_run_times.items()
@@ -266,8 +309,13 @@ class SQLStore(Store):
         if advanced:
             conn.execute(q.update_next_run_times(), advanced)
         finished = [job_id for job_id, moment in plan.next_run_times.items() if moment is None]
-        if finished:
-            conn.execute(q.delete_jobs(finished))
+        keep = [job_id for job_id in finished if rerun_lost.get(job_id)]
+        if keep:  # one-shot jobs whose run may have to run again if lost
+            conn.execute(
+                q.update_next_run_times(), [{"b_id": i, "b_next_run_time": None} for i in keep]
+            )
+        if len(keep) < len(finished):
+            conn.execute(q.delete_jobs([i for i in finished if not rerun_lost.get(i)]))
         new_runs = [
             _run_row(fire.job_id, fire.scheduled_time, node_id, Outcome.RUNNING, now)
             for fire in plan.fires
@@ -279,6 +327,7 @@ class SQLStore(Store):
         if new_runs:
             conn.execute(q.insert_runs(), new_runs)
 
+    @retry_on_disconnect
     def seconds_until_due(self) -> float | None:
         with self._transaction(write=False) as conn:
             now = self._current_time(conn)
@@ -287,6 +336,7 @@ class SQLStore(Store):
             return None
         return (earliest - now).total_seconds()  # type: ignore[no-any-return]
 
+    @retry_on_disconnect
     def start_manual_run(self, job_id: str, node_id: str | None) -> Fire:
         with self._transaction() as conn:
             row = conn.execute(q.select_job(job_id)).one_or_none()
@@ -306,6 +356,7 @@ class SQLStore(Store):
             misfire_grace_time=None,
         )
 
+    @retry_on_disconnect
     def finish_runs(self, results: Sequence[RunResult]) -> None:
         if not results:
             return
@@ -324,9 +375,27 @@ class SQLStore(Store):
         ]
         with self._transaction() as conn:
             conn.execute(q.finish_runs(), rows)
+            ended = {r.job_id: r.scheduled_time for r in results if r.outcome is not Outcome.LOST}
+            done = self._exhausted_one_shot_jobs(conn, ended)
+            if done:
+                conn.execute(q.delete_jobs(done))
+
+    @staticmethod
+    def _exhausted_one_shot_jobs(conn: Connection, after: dict[str, datetime]) -> list[str]:
+        """Kept one-shot jobs (see :meth:`reap_dead_nodes`) whose trigger has no fire time
+        after the given moment: their run is over, so they can go."""
+        if not after:
+            return []
+        rows = conn.execute(q.select_waiting_one_shot_jobs(list(after))).all()
+        return [
+            row.id
+            for row in rows
+            if decode_trigger(row.trigger).next_fire_time(after[row.id], after[row.id]) is None
+        ]
 
     # -- nodes -------------------------------------------------------------------------------
 
+    @retry_on_disconnect
     def register_node(self, node: Node) -> None:
         with self._transaction() as conn:
             now = self._current_time(conn)
@@ -348,6 +417,7 @@ class SQLStore(Store):
                 )
                 conn.execute(q.update_node(node.id, values))
 
+    @retry_on_disconnect
     def heartbeat(self, node_id: str) -> PauseState:
         with self._transaction() as conn:
             now = self._current_time(conn)
@@ -357,6 +427,7 @@ class SQLStore(Store):
             global_paused = conn.execute(q.select_scheduler_row()).one().is_paused
         return PauseState(global_paused=global_paused, node_paused=node_paused)
 
+    @retry_on_disconnect
     def stop_node(self, node_id: str) -> None:
         with self._transaction() as conn:
             now = self._current_time(conn)
@@ -365,6 +436,7 @@ class SQLStore(Store):
             )
             conn.execute(q.mark_runs_lost([node_id], now, "node shut down before the run ended"))
 
+    @retry_on_disconnect
     def get_node(self, node_id: str) -> Node:
         with self._transaction(write=False) as conn:
             row = conn.execute(q.select_node(node_id)).one_or_none()
@@ -372,11 +444,13 @@ class SQLStore(Store):
             raise NodeLookupError(node_id)
         return _row_to_node(row)
 
+    @retry_on_disconnect
     def get_nodes(self, *, include_stopped: bool = False) -> list[Node]:
         with self._transaction(write=False) as conn:
             rows = conn.execute(q.select_nodes(include_stopped)).all()
         return [_row_to_node(row) for row in rows]
 
+    @retry_on_disconnect
     def set_node_paused(self, node_id: str, paused: bool) -> Node:
         with self._transaction() as conn:
             if conn.execute(q.update_node(node_id, {"is_paused": paused})).rowcount != 1:
@@ -385,6 +459,7 @@ class SQLStore(Store):
             row = conn.execute(q.select_node(node_id)).one()
         return _row_to_node(row)
 
+    @retry_on_disconnect
     def reap_dead_nodes(self, timeout: float) -> list[LostRun]:
         with self._transaction() as conn:
             now = self._current_time(conn)
@@ -399,15 +474,19 @@ class SQLStore(Store):
             conn.execute(q.mark_nodes_dead(dead, now))
             reason = f"node stopped heartbeating for more than {timeout:g} s"
             conn.execute(q.mark_runs_lost(dead, now, reason))
-            rerun = {run.job_id for run in lost if run.rerun}
+            rerun = {run.job_id: run.scheduled_time for run in lost if run.rerun}
             if rerun:
                 conn.execute(q.pull_next_run_time_forward(rerun, now))
+                waiting = self._exhausted_one_shot_jobs(conn, rerun)
+                if waiting:
+                    conn.execute(q.schedule_jobs_at(waiting, now))
                 self._notify(conn)
         logger.warning("declared nodes dead: %s (%d runs lost)", ", ".join(dead), len(lost))
         return lost
 
     # -- history -----------------------------------------------------------------------------
 
+    @retry_on_disconnect
     def get_runs(
         self,
         *,
@@ -424,6 +503,7 @@ class SQLStore(Store):
             rows = conn.execute(statement).all()
         return [_row_to_run(row) for row in rows]
 
+    @retry_on_disconnect
     def prune_runs(self, older_than: datetime) -> int:
         with self._transaction() as conn:
             count: int = conn.execute(q.delete_runs_before(older_than)).rowcount
@@ -486,6 +566,7 @@ def _row_to_due_job(row: Row[Any], running: int) -> DueJob:
         misfire_grace_time=row.misfire_grace_time,
         coalesce=row.coalesce,
         max_instances=row.max_instances,
+        rerun_lost=row.rerun_lost,
         next_run_time=row.next_run_time,
         running=running,
     )

@@ -1,0 +1,158 @@
+"""Reading job definitions sent by untrusted clients (REST bodies) and by config.
+
+Flask-APScheduler passes the request body straight to ``add_job(**data)``, so a typo turns
+into a 500 and any importable callable can be scheduled. Here each body is checked before
+the scheduler sees it: required fields are present, values have JSON's obvious types, and
+``func`` is a registered task or matches the allow-list, checked *before* anything is
+imported. Trigger fields are passed on to the trigger, which names any field it rejects.
+The scheduler builds the whole job before writing, so a refused body leaves the store as
+it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tickwork.api.errors import ApiError
+from tickwork.exceptions import InvalidJobError
+from tickwork.job import JOB_OPTIONS, Job
+from tickwork.tasks import TaskRegistry
+
+MAX_INT32 = 2**31 - 1
+
+#: Keys of a job body that are not trigger fields.
+JOB_KEYS = JOB_OPTIONS | {
+    "id",
+    "func",
+    "trigger",
+    "args",
+    "kwargs",
+    "next_run_time",
+    "jobstore",
+    "replace_existing",
+}
+
+
+def flatten_trigger(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Accept the nested form ``"trigger": {"type": "cron", "hour": 9}`` as well as the flat one.
+
+    Flask-APScheduler keeps this older nested form working, so configs and clients using it
+    move over unchanged.
+    """
+    spec = dict(data)
+    trigger = spec.get("trigger")
+    if isinstance(trigger, Mapping):
+        nested = dict(trigger)
+        kind = nested.pop("type", "date")
+        clashes = sorted(set(nested) & set(spec))
+        if clashes:
+            raise InvalidJobError(f"{clashes[0]} is given both in trigger and beside it")
+        spec.update(nested)
+        spec["trigger"] = kind
+    return spec
+
+
+def new_job_arguments(body: Mapping[str, Any], registry: TaskRegistry | None) -> dict[str, Any]:
+    """Keyword arguments for :meth:`Scheduler.add_job` from a POSTed (or configured) job.
+
+    :param registry: the allow-list to enforce, or ``None`` for trusted input (config).
+    """
+    _reject_nul(body)
+    spec = flatten_trigger(body)
+    job_id = spec.get("id")
+    if not isinstance(job_id, str) or not job_id:
+        raise ApiError(400, "id is required and must be a non-empty string", "id")
+    _check_func(spec, registry, required=True)
+    _check_arguments(spec)
+    _check_max_instances(spec)
+    if spec.get("name") is None:
+        spec["name"] = job_id  # Flask-APScheduler names a job after its id
+    _check_type(spec, "name", str, "a string")
+    _check_type(spec, "replace_existing", bool, "a boolean")
+    _check_trigger_name(spec)
+    return spec
+
+
+def job_changes(
+    body: Mapping[str, Any], job_id: str, current: Callable[[], Job], registry: TaskRegistry
+) -> dict[str, Any]:
+    """Keyword arguments for :meth:`Scheduler.modify_job` from a PATCH body.
+
+    With ``trigger`` the job gets that new trigger, as in Flask-APScheduler. Trigger fields
+    without ``trigger`` change the current trigger: they are merged into its fields
+    (``{"minutes": 5}`` on an interval job keeps its other units and its start date).
+
+    :param current: loads the stored job; called only when its trigger is needed.
+    """
+    _reject_nul(body)
+    changes = flatten_trigger(body)
+    given_id = changes.pop("id", job_id)
+    if given_id != job_id:
+        raise ApiError(400, "id cannot be changed", "id")
+    if "replace_existing" in changes:
+        raise ApiError(400, "replace_existing only applies when adding a job", "replace_existing")
+    _check_func(changes, registry, required=False)
+    _check_arguments(changes)
+    _check_max_instances(changes)
+    _check_type(changes, "name", str, "a string")
+    _check_trigger_name(changes)
+    trigger_fields = {key for key in changes if key not in JOB_KEYS}
+    if trigger_fields and "trigger" not in changes:
+        merged = current().trigger.to_dict()
+        changes["trigger"] = merged.pop("type")
+        changes = {**merged, **changes}
+    return changes
+
+
+def _reject_nul(body: Mapping[str, Any]) -> None:
+    """Refuse NUL characters anywhere: PostgreSQL cannot store them in text or JSON, and
+    SQLite could, so refusing them keeps both backends answering alike."""
+    for key, value in body.items():
+        if _has_nul(key) or _has_nul(value):
+            raise ApiError(400, f"{key} must not contain NUL characters", key)
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
+
+
+def _check_func(spec: dict[str, Any], registry: TaskRegistry | None, *, required: bool) -> None:
+    if "func" not in spec and not required:
+        return
+    func = spec.get("func")
+    if registry is None and callable(func):
+        return  # trusted config may name the callable itself
+    if not isinstance(func, str) or not func:
+        raise ApiError(400, "func is required and must be a 'module:qualname' or task name", "func")
+    if registry is not None:
+        registry.check_allowed(func)
+
+
+def _check_max_instances(spec: dict[str, Any]) -> None:
+    """The store keeps it in a 32-bit column; a bigger number would fail in PostgreSQL."""
+    value = spec.get("max_instances")
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_INT32:
+        raise ApiError(400, f"max_instances must be at most {MAX_INT32}", "max_instances")
+
+
+def _check_arguments(spec: dict[str, Any]) -> None:
+    if spec.get("args") is not None and not isinstance(spec["args"], list):
+        raise ApiError(400, "args must be a JSON array", "args")
+    if spec.get("kwargs") is not None and not isinstance(spec["kwargs"], dict):
+        raise ApiError(400, "kwargs must be a JSON object", "kwargs")
+
+
+def _check_trigger_name(spec: dict[str, Any]) -> None:
+    _check_type(spec, "trigger", str, "a trigger name or a trigger object with a type")
+
+
+def _check_type(spec: dict[str, Any], key: str, expected: type, description: str) -> None:
+    if key in spec and spec[key] is not None and not isinstance(spec[key], expected):
+        raise ApiError(400, f"{key} must be {description}, got {spec[key]!r}", key)

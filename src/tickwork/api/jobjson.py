@@ -1,0 +1,50 @@
+"""Jobs as Flask-APScheduler 1.13 writes them: the REST API's job JSON.
+
+Flask-APScheduler flattens the trigger into the job: ``"trigger": "interval"`` beside
+``"hours": 1, "minutes": 30``, leaving out zero units and unset dates; cron fields are
+strings. Tickwork writes the same keys, and adds the few that Flask-APScheduler has no
+place for (``timezone``, ``jitter`` when set, ``coalesce``, ``executor``, ``rerun_lost``)
+so that a job read from the API can be posted back unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tickwork.job import Job
+from tickwork.triggers import Trigger
+
+_INTERVAL_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
+_CALENDAR_UNITS = ("years", "months", "weeks", "days")
+
+
+def job_to_json(job: Job) -> dict[str, Any]:
+    """Return ``job`` in Flask-APScheduler's format (``next_run_time`` null when paused)."""
+    data: dict[str, Any] = {
+        "id": job.id,
+        "name": job.name,
+        "func": job.func_ref,
+        "args": list(job.args),
+        "kwargs": job.kwargs,
+    }
+    data.update(trigger_to_json(job.trigger))
+    data["misfire_grace_time"] = job.misfire_grace_time
+    data["max_instances"] = job.max_instances
+    data["next_run_time"] = job.next_run_time.isoformat() if job.next_run_time else None
+    data["coalesce"] = job.coalesce
+    data["executor"] = job.executor
+    data["rerun_lost"] = job.rerun_lost
+    return data
+
+
+def trigger_to_json(trigger: Trigger) -> dict[str, Any]:
+    """Flatten a trigger into ``trigger`` plus its fields, dropping defaults as FA does."""
+    fields = trigger.to_dict()
+    kind = fields.pop("type")
+    data: dict[str, Any] = {"trigger": kind}
+    units = {"interval": _INTERVAL_UNITS, "calendarinterval": _CALENDAR_UNITS}.get(kind, ())
+    for name, value in fields.items():
+        if value is None or (name in units and value == 0):
+            continue
+        data[name] = value
+    return data

@@ -1,0 +1,180 @@
+"""JSON Schemas (OpenAPI 3.1 dialect) of the REST API's bodies.
+
+Kept apart from the paths so that tests can validate responses against these directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_DATETIME = {"type": "string", "format": "date-time"}
+_NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
+_TRIGGERS = ["date", "interval", "cron", "calendarinterval", "and", "or"]
+_INT32 = 2**31 - 1
+_TRIGGER_INPUT = {
+    "oneOf": [
+        {"type": "string", "enum": _TRIGGERS},
+        {"type": "object", "properties": {"type": {"enum": _TRIGGERS}}},
+    ]
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": {
+        "type": "object",
+        "required": ["error_message"],
+        "properties": {
+            "error_message": {"type": "string"},
+            "field": {"type": "string", "description": "The offending field or parameter."},
+        },
+    },
+    "Job": {
+        "type": "object",
+        "description": (
+            "Flask-APScheduler 1.13's job JSON: trigger fields are flattened into the job "
+            "(e.g. `hours`, `minutes` of an interval; cron fields as strings); zero units "
+            "and unset dates are left out."
+        ),
+        "required": [
+            "id",
+            "name",
+            "func",
+            "args",
+            "kwargs",
+            "trigger",
+            "misfire_grace_time",
+            "max_instances",
+            "next_run_time",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "func": {"type": "string", "description": "`module:qualname` or a task name."},
+            "args": {"type": "array"},
+            "kwargs": {"type": "object"},
+            "trigger": {"type": "string", "enum": _TRIGGERS},
+            "misfire_grace_time": {"type": ["number", "null"]},
+            "max_instances": {"type": "integer", "minimum": 1},
+            "next_run_time": {**_NULLABLE_DATETIME, "description": "null while paused"},
+            "coalesce": {"type": "boolean"},
+            "executor": {"type": "string"},
+            "rerun_lost": {"type": "boolean"},
+            "timezone": {"type": "string"},
+            "start_date": _DATETIME,
+            "end_date": _DATETIME,
+            "run_date": _DATETIME,
+        },
+        "additionalProperties": True,
+    },
+    "JobInput": {
+        "type": "object",
+        "description": (
+            "A new job. `func` must be a registered task or match the allow-list. Any key "
+            "not listed is a field of the trigger (`seconds`, `hour`, `run_date`, ...); "
+            "`trigger` may also be an object with a `type` and those fields."
+        ),
+        "required": ["id", "func"],
+        "properties": {
+            "id": {"type": "string", "minLength": 1, "maxLength": 191},
+            "func": {"type": "string", "minLength": 1},
+            "trigger": _TRIGGER_INPUT,
+            "args": {"type": ["array", "null"]},
+            "kwargs": {"type": ["object", "null"]},
+            "name": {"type": ["string", "null"], "description": "Defaults to the id."},
+            "misfire_grace_time": {"type": ["number", "null"], "exclusiveMinimum": 0},
+            "coalesce": {"type": "boolean"},
+            "max_instances": {"type": "integer", "minimum": 1, "maximum": _INT32},
+            "rerun_lost": {"type": "boolean"},
+            "executor": {"type": "string"},
+            "next_run_time": _NULLABLE_DATETIME,
+            "replace_existing": {"type": "boolean"},
+            "jobstore": {"type": ["string", "null"], "enum": ["default", None]},
+        },
+        "additionalProperties": True,
+    },
+    "JobPatch": {
+        "type": "object",
+        "description": (
+            "Fields to change. With `trigger` the job gets that new trigger; trigger "
+            "fields alone are merged into the current trigger. Either way it is "
+            "rescheduled from now."
+        ),
+        "properties": {
+            "func": {"type": "string", "minLength": 1},
+            "trigger": _TRIGGER_INPUT,
+            "args": {"type": ["array", "null"]},
+            "kwargs": {"type": ["object", "null"]},
+            "name": {"type": "string"},
+            "misfire_grace_time": {"type": ["number", "null"], "exclusiveMinimum": 0},
+            "coalesce": {"type": "boolean"},
+            "max_instances": {"type": "integer", "minimum": 1, "maximum": _INT32},
+            "rerun_lost": {"type": "boolean"},
+            "executor": {"type": "string"},
+            "next_run_time": _NULLABLE_DATETIME,
+        },
+        "additionalProperties": True,
+    },
+    "Scheduler": {
+        "type": "object",
+        "required": ["current_host", "allowed_hosts", "running", "is_paused"],
+        "properties": {
+            "current_host": {"type": "string"},
+            "allowed_hosts": {"type": "array", "items": {"type": "string"}},
+            "running": {"type": "boolean", "description": "Whether this node is running."},
+            "is_paused": {
+                "type": "boolean",
+                "description": "The cluster-wide pause; nodes keep their own pause state.",
+            },
+            "updated_at": _DATETIME,
+            "node_id": {"type": "string"},
+            "state": {"type": "string", "enum": ["stopped", "running", "paused"]},
+        },
+    },
+    "PausePatch": {
+        "type": "object",
+        "properties": {"is_paused": {"type": "boolean"}},
+        "additionalProperties": False,
+        "minProperties": 1,
+    },
+    "Shutdown": {
+        "type": "object",
+        "properties": {"wait": {"type": "boolean", "default": True}},
+        "additionalProperties": False,
+    },
+    "Node": {
+        "type": "object",
+        "required": ["id", "host", "pid", "version", "state", "is_paused", "started_at"],
+        "properties": {
+            "id": {"type": "string"},
+            "host": {"type": "string"},
+            "pid": {"type": "integer"},
+            "version": {"type": "string"},
+            "state": {"type": "string", "enum": ["running", "stopped", "dead"]},
+            "is_paused": {"type": "boolean"},
+            "started_at": _DATETIME,
+            "heartbeat_at": _DATETIME,
+            "stopped_at": _NULLABLE_DATETIME,
+        },
+    },
+    "Run": {
+        "type": "object",
+        "required": ["id", "job_id", "scheduled_time", "outcome", "manual"],
+        "properties": {
+            "id": {"type": "integer"},
+            "job_id": {"type": "string"},
+            "scheduled_time": _DATETIME,
+            "node_id": {"type": ["string", "null"]},
+            "outcome": {
+                "type": "string",
+                "enum": ["running", "succeeded", "failed", "missed", "lost"],
+            },
+            "manual": {"type": "boolean"},
+            "claimed_at": _NULLABLE_DATETIME,
+            "started_at": _NULLABLE_DATETIME,
+            "finished_at": _NULLABLE_DATETIME,
+            "duration": {"type": ["number", "null"]},
+            "result": {"type": ["string", "null"]},
+            "error": {"type": ["string", "null"]},
+            "traceback": {"type": ["string", "null"]},
+        },
+    },
+}

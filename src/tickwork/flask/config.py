@@ -1,0 +1,137 @@
+"""Reading Flask-APScheduler's ``SCHEDULER_*`` config keys, plus tickwork's own.
+
+Flask-APScheduler hands ``SCHEDULER_JOBSTORES`` and ``SCHEDULER_EXECUTORS`` to APScheduler
+as objects or dicts. Tickwork has one store, a database, so the only job store that means
+something is a SQLAlchemy one: its URL becomes tickwork's database. A memory store (the
+APScheduler default) is replaced by tickwork's default database, since tickwork is always
+durable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tickwork.api.auth import HTTPAuth
+from tickwork.exceptions import ConfigurationError
+from tickwork.executors import Executor
+
+logger = logging.getLogger("tickwork.flask")
+
+_EXECUTOR_TYPES = {
+    "ThreadPoolExecutor": "threadpool",
+    "ProcessPoolExecutor": "processpool",
+    "AsyncIOExecutor": "asyncio",
+}
+
+
+@dataclass(frozen=True)
+class FlaskSettings:
+    """Everything the extension takes from ``app.config``, with Flask-APScheduler's defaults."""
+
+    database_url: str | None = None
+    timezone: str | None = None
+    executors: dict[str, Executor | dict[str, Any]] = field(default_factory=dict)
+    job_defaults: dict[str, Any] = field(default_factory=dict)
+    allowed_callables: tuple[str, ...] = ()
+    jobs: tuple[Mapping[str, Any], ...] = ()
+    api_enabled: bool = False
+    api_prefix: str = "/scheduler"
+    endpoint_prefix: str = "scheduler."
+    allowed_hosts: tuple[str, ...] = ("*",)
+    auth: HTTPAuth | None = None
+    api_tokens: tuple[str, ...] = ()
+
+
+def read_settings(config: Mapping[str, Any]) -> FlaskSettings:
+    """Translate a Flask config; unknown or unusable values raise ConfigurationError."""
+    prefix = config.get("SCHEDULER_API_PREFIX", "/scheduler")
+    if not isinstance(prefix, str) or not prefix.strip("/"):
+        raise ConfigurationError(
+            f"SCHEDULER_API_PREFIX must be a path such as '/scheduler', got {prefix!r}"
+        )
+    api_enabled = config.get("SCHEDULER_API_ENABLED", config.get("SCHEDULER_VIEWS_ENABLED"))
+    return FlaskSettings(
+        database_url=config.get("SCHEDULER_DATABASE_URL")
+        or _url_from_jobstores(config.get("SCHEDULER_JOBSTORES")),
+        timezone=_zone_name(config.get("SCHEDULER_TIMEZONE")),
+        executors=_executors(config.get("SCHEDULER_EXECUTORS") or {}),
+        job_defaults=dict(config.get("SCHEDULER_JOB_DEFAULTS") or {}),
+        allowed_callables=tuple(config.get("SCHEDULER_ALLOWED_CALLABLES") or ()),
+        jobs=tuple(config.get("SCHEDULER_JOBS") or config.get("JOBS") or ()),
+        api_enabled=bool(api_enabled),
+        api_prefix=prefix,
+        endpoint_prefix=config.get("SCHEDULER_ENDPOINT_PREFIX", "scheduler.") or "",
+        allowed_hosts=tuple(config.get("SCHEDULER_ALLOWED_HOSTS") or ("*",)),
+        auth=config.get("SCHEDULER_AUTH"),
+        api_tokens=tuple(config.get("SCHEDULER_API_TOKENS") or ()),
+    )
+
+
+def _url_from_jobstores(jobstores: Mapping[str, Any] | None) -> str | None:
+    if not jobstores:
+        return None
+    extra = sorted(set(jobstores) - {"default"})
+    if extra:
+        raise ConfigurationError(
+            f"SCHEDULER_JOBSTORES {extra} unsupported: tickwork keeps every job in one "
+            "database, the 'default' store"
+        )
+    store = jobstores.get("default")
+    if isinstance(store, Mapping):
+        kind = store.get("type") or store.get("class")
+        if kind == "memory":
+            _note_memory()
+            return None
+        if kind == "sqlalchemy" and store.get("url"):
+            return str(store["url"])
+        if kind == "sqlalchemy" and store.get("engine") is not None:
+            return _engine_url(store["engine"])
+        raise ConfigurationError(f"SCHEDULER_JOBSTORES['default'] is not usable: {store!r}")
+    kind = type(store).__name__
+    if kind == "MemoryJobStore":
+        _note_memory()
+        return None
+    if kind == "SQLAlchemyJobStore":
+        return _engine_url(getattr(store, "engine", None))
+    raise ConfigurationError(
+        f"SCHEDULER_JOBSTORES['default'] must be a SQLAlchemy job store, got {store!r}"
+    )
+
+
+def _note_memory() -> None:
+    logger.info("tickwork is always durable: the memory job store uses the default database")
+
+
+def _engine_url(engine: Any) -> str:
+    return str(engine.url.render_as_string(hide_password=False))
+
+
+def _zone_name(zone: object) -> str | None:
+    """An IANA name from a string, a ZoneInfo or a pytz zone (which APScheduler 3 used)."""
+    if zone is None or isinstance(zone, str):
+        return zone
+    name = getattr(zone, "key", None) or getattr(zone, "zone", None)
+    if not isinstance(name, str):
+        raise ConfigurationError(f"SCHEDULER_TIMEZONE must name an IANA zone, got {zone!r}")
+    return name
+
+
+def _executors(specs: Mapping[str, Any]) -> dict[str, Executor | dict[str, Any]]:
+    """Accept tickwork executors, dicts, and APScheduler's pool executor instances."""
+    executors: dict[str, Executor | dict[str, Any]] = {}
+    for name, spec in specs.items():
+        if type(spec).__module__.startswith("apscheduler.executors"):
+            kind = _EXECUTOR_TYPES.get(type(spec).__name__)
+            if kind is None:
+                raise ConfigurationError(f"executor {name!r}: {type(spec).__name__} unsupported")
+            translated: dict[str, Any] = {"type": kind}
+            workers = getattr(getattr(spec, "_pool", None), "_max_workers", None)
+            if isinstance(workers, int):
+                translated["max_workers"] = workers
+            executors[name] = translated
+        else:
+            executors[name] = spec
+    return executors

@@ -1,0 +1,307 @@
+"""``tickwork.flask.APScheduler``: Flask-APScheduler's extension on tickwork's scheduler.
+
+Migrating is changing the import. The differences are the point of switching: jobs live
+in a database (several gunicorn workers, or the reloader's two processes, form a cluster
+and never fire a job twice), every run is recorded, and the REST API only schedules
+registered tasks or allow-listed callables.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import werkzeug.serving
+from flask import Flask
+from flask.helpers import get_debug_flag
+
+from tickwork.api import ApiAuth, ApiContext, ApiError, install_api
+from tickwork.api.jobinput import flatten_trigger, new_job_arguments
+from tickwork.events import EVENT_ALL, SchedulerEvent
+from tickwork.exceptions import ConfigurationError
+from tickwork.flask.config import FlaskSettings, read_settings
+from tickwork.job import Job
+from tickwork.node import Node, SchedulerState
+from tickwork.run import Run
+from tickwork.scheduler import STATE_STOPPED, Scheduler
+from tickwork.triggers import Trigger
+
+logger = logging.getLogger("tickwork.flask")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class APScheduler:
+    """A tickwork scheduler integrated with a Flask app, configured from ``app.config``.
+
+    :param scheduler: a ready :class:`~tickwork.Scheduler`; by default one is built at
+        :meth:`init_app` from the app's config, running jobs inside the app context.
+    :param app: the app, or call :meth:`init_app` later.
+
+    ``@task``, ``@authenticate`` and ``add_listener`` may be used before ``init_app`` (as in
+    Flask-APScheduler's quick start); they take effect when the app is attached.
+    """
+
+    def __init__(self, scheduler: Scheduler | None = None, app: Flask | None = None) -> None:
+        self._scheduler = scheduler
+        self._host_name = socket.gethostname().lower()
+        self._deferred: list[Callable[[Scheduler], object]] = []
+        self.allowed_hosts: list[str] = ["*"]
+        self.auth: Any = None
+        self.api_enabled = False
+        self.api_prefix = "/scheduler"
+        self.endpoint_prefix = "scheduler."
+        self.app: Flask | None = None
+        if app is not None:
+            self.init_app(app)
+
+    # -- Flask-APScheduler's attributes ------------------------------------------------------
+
+    @property
+    def host_name(self) -> str:
+        return self._host_name
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """The tickwork :class:`~tickwork.Scheduler` (after :meth:`init_app`)."""
+        if self._scheduler is None:
+            raise ConfigurationError("call init_app(app) before using the scheduler")
+        return self._scheduler
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and self._scheduler.running
+
+    @property
+    def state(self) -> int:
+        return STATE_STOPPED if self._scheduler is None else self._scheduler.state
+
+    # -- setup -------------------------------------------------------------------------------
+
+    def init_app(self, app: Flask) -> None:
+        """Read the config, build the scheduler, add configured jobs, install the API."""
+        settings = read_settings(app.config)
+        self.app = app
+        self.allowed_hosts = list(settings.allowed_hosts)
+        self.auth = settings.auth
+        self.api_enabled = settings.api_enabled
+        self.api_prefix = settings.api_prefix
+        self.endpoint_prefix = settings.endpoint_prefix
+        if self._scheduler is None:
+            self._scheduler = self._build_scheduler(app, settings)
+        elif settings.allowed_callables:
+            registry = self._scheduler.registry
+            registry.allowed_patterns = registry.allowed_patterns + settings.allowed_callables
+        app.apscheduler = self  # type: ignore[attr-defined]  # Flask-APScheduler's handle
+        app.extensions["tickwork"] = self
+        for deferred in self._deferred:
+            deferred(self._scheduler)
+        self._deferred.clear()
+        self._load_jobs(settings.jobs)
+        if self.api_enabled:
+            self._load_api(app, settings)
+
+    def _build_scheduler(self, app: Flask, settings: FlaskSettings) -> Scheduler:
+        def in_app_context(call: Callable[[], Any]) -> Any:
+            with app.app_context():
+                return call()
+
+        return Scheduler(
+            settings.database_url,
+            timezone=settings.timezone,
+            executors=settings.executors,
+            job_defaults=settings.job_defaults,
+            allowed_callables=settings.allowed_callables,
+            call_wrapper=in_app_context,
+        )
+
+    def _load_jobs(self, jobs: Iterable[Mapping[str, Any]]) -> None:
+        """Add ``SCHEDULER_JOBS`` in one transaction, replacing same-id jobs.
+
+        Config is code: on every start it states what the jobs are, so a stored job with the
+        same id is replaced (as ``@task`` does) instead of failing with a conflict.
+        """
+        specs = []
+        for index, job in enumerate(jobs):
+            spec = dict(job)
+            if isinstance(spec.get("args"), tuple):
+                spec["args"] = list(spec["args"])
+            try:
+                spec = new_job_arguments(spec, None)
+            except ApiError as exc:
+                raise ConfigurationError(f"SCHEDULER_JOBS[{index}]: {exc.message}") from None
+            spec.pop("replace_existing", None)
+            if spec.pop("jobstore", None) not in (None, "default"):
+                raise ConfigurationError(f"SCHEDULER_JOBS[{index}]: only one jobstore exists")
+            specs.append(spec)
+        if specs:
+            self.scheduler.add_jobs(specs, replace_existing=True)
+
+    def _load_api(self, app: Flask, settings: FlaskSettings) -> None:
+        auth = ApiAuth.build(
+            settings.auth, lambda: self.scheduler.auth_callback, settings.api_tokens
+        )
+        if not auth.enabled:
+            logger.warning(
+                "the tickwork REST API at %s has no authentication: anyone who can reach this "
+                "app can pause the scheduler and run jobs. Set SCHEDULER_AUTH or "
+                "SCHEDULER_API_TOKENS unless the app only listens on loopback",
+                settings.api_prefix,
+            )
+        context = ApiContext(
+            self.scheduler,
+            auth=auth,
+            allowed_hosts=settings.allowed_hosts,
+            host_name=self._host_name,
+            start=self.start,
+        )
+        install_api(app, context, prefix=self.api_prefix, endpoint_prefix=self.endpoint_prefix)
+
+    def _defer_or_run(self, action: Callable[[Scheduler], object]) -> None:
+        if self._scheduler is None:
+            self._deferred.append(action)
+        else:
+            action(self._scheduler)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, paused: bool = False) -> None:
+        """Start this node, unless this host is not allowed or this is the reloader's parent.
+
+        Flask's debug reloader runs the app in a child process; the parent only watches files,
+        so it does not join the cluster (Flask-APScheduler skips it too).
+        """
+        if get_debug_flag() and not werkzeug.serving.is_running_from_reloader():
+            return
+        if "*" not in self.allowed_hosts and self._host_name not in self.allowed_hosts:
+            logger.debug(
+                "host %s is not in SCHEDULER_ALLOWED_HOSTS %s; not starting",
+                self._host_name,
+                self.allowed_hosts,
+            )
+            return
+        self.scheduler.start(paused=paused)
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.scheduler.shutdown(wait=wait)
+
+    def pause(self) -> SchedulerState:
+        """Pause the whole cluster (see :meth:`Scheduler.pause`)."""
+        return self.scheduler.pause()
+
+    def resume(self) -> SchedulerState:
+        return self.scheduler.resume()
+
+    def wakeup(self) -> None:
+        self.scheduler.wakeup()
+
+    # -- listeners, auth, tasks --------------------------------------------------------------
+
+    def add_listener(
+        self, callback: Callable[[SchedulerEvent], Any], mask: int = EVENT_ALL
+    ) -> None:
+        self._defer_or_run(lambda scheduler: scheduler.add_listener(callback, mask))
+
+    def remove_listener(self, callback: Callable[[SchedulerEvent], Any]) -> None:
+        self.scheduler.remove_listener(callback)
+
+    def authenticate(self, func: F) -> F:
+        """Register the function that checks REST credentials (``SCHEDULER_AUTH``)."""
+        self._defer_or_run(lambda scheduler: scheduler.authenticate(func))
+        return func
+
+    def task(
+        self, func_or_trigger: Callable[..., Any] | str | Trigger | None = None, /, **options: Any
+    ) -> Any:
+        """``@scheduler.task`` / ``@scheduler.task("interval", id="j", seconds=30)``.
+
+        See :meth:`Scheduler.task`; usable before :meth:`init_app`.
+        """
+        if callable(func_or_trigger) and not isinstance(func_or_trigger, Trigger):
+            func = func_or_trigger
+            self._defer_or_run(lambda scheduler: scheduler.task(func, **options))
+            return func
+
+        def decorate(func: F) -> F:
+            self._defer_or_run(lambda scheduler: scheduler.task(func_or_trigger, **options)(func))
+            return func
+
+        return decorate
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def add_job(self, id: str | None, func: Callable[..., Any] | str, **kwargs: Any) -> Job:
+        """Add a job; as in Flask-APScheduler, ``name`` defaults to the id and ``trigger``
+        may be a dict with a ``type``."""
+        spec = flatten_trigger(kwargs)
+        spec["name"] = spec.get("name") or id
+        return self.scheduler.add_job(id, func, **spec)
+
+    def add_jobs(
+        self, specs: Iterable[Mapping[str, Any]], *, replace_existing: bool = False
+    ) -> list[Job]:
+        return self.scheduler.add_jobs(specs, replace_existing=replace_existing)
+
+    def remove_job(self, id: str, jobstore: str | None = None) -> None:
+        self.scheduler.remove_job(id, jobstore)
+
+    def remove_all_jobs(self, jobstore: str | None = None) -> None:
+        self.scheduler.remove_all_jobs(jobstore)
+
+    def get_job(self, id: str, jobstore: str | None = None) -> Job | None:
+        return self.scheduler.get_job(id, jobstore)
+
+    def get_jobs(self, jobstore: str | None = None) -> list[Job]:
+        return self.scheduler.get_jobs(jobstore)
+
+    def iter_jobs(self, page_size: int = 1000) -> Iterator[Job]:
+        return self.scheduler.iter_jobs(page_size)
+
+    def count_jobs(self) -> int:
+        return self.scheduler.count_jobs()
+
+    def modify_job(self, id: str, jobstore: str | None = None, **changes: Any) -> Job:
+        """Change a job; a ``trigger`` (name or dict) with its fields reschedules it."""
+        return self.scheduler.modify_job(id, jobstore, **flatten_trigger(changes))
+
+    def reschedule_job(
+        self,
+        id: str,
+        jobstore: str | None = None,
+        trigger: str | Trigger | None = None,
+        **args: Any,
+    ) -> Job:
+        return self.scheduler.reschedule_job(id, jobstore, trigger, **args)
+
+    def pause_job(self, id: str, jobstore: str | None = None) -> Job:
+        return self.scheduler.pause_job(id, jobstore)
+
+    def resume_job(self, id: str, jobstore: str | None = None) -> Job | None:
+        return self.scheduler.resume_job(id, jobstore)
+
+    def run_job(self, id: str, jobstore: str | None = None) -> Job:
+        """Run now, outside the schedule; recorded in history."""
+        return self.scheduler.run_job(id, jobstore)
+
+    # -- cluster and history -----------------------------------------------------------------
+
+    def get_scheduler_state(self) -> SchedulerState:
+        return self.scheduler.get_scheduler_state()
+
+    def get_nodes(self, include_stopped: bool = False) -> list[Node]:
+        return self.scheduler.get_nodes(include_stopped)
+
+    def get_node(self, node_id: str | None = None) -> Node:
+        return self.scheduler.get_node(node_id)
+
+    def pause_node(self, node_id: str | None = None) -> Node:
+        return self.scheduler.pause_node(node_id)
+
+    def resume_node(self, node_id: str | None = None) -> Node:
+        return self.scheduler.resume_node(node_id)
+
+    def get_runs(self, job_id: str | None = None, **filters: Any) -> list[Run]:
+        """Run history, newest first (see :meth:`Scheduler.get_runs`)."""
+        return self.scheduler.get_runs(job_id, **filters)

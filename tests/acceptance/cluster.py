@@ -1,0 +1,55 @@
+"""Starting and stopping real node processes for cluster tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def nodes(url: str, count: int, seconds: float) -> Iterator[list[subprocess.Popen[str]]]:
+    """``count`` node processes on ``url``, each ready when this yields; killed on exit."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.acceptance.cluster_node", url, str(seconds)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert line.startswith("ready"), f"node did not start: {line!r}"
+            process.node_id = line.split()[1]  # type: ignore[attr-defined]
+        yield processes
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=30)
+            if process.stdout is not None:
+                process.stdout.close()
+
+
+def wait_all(processes: list[subprocess.Popen[str]], timeout: float) -> None:
+    for process in processes:
+        assert process.wait(timeout=timeout) == 0
+
+
+def executions(path: Path) -> Counter[str]:
+    """How often each job's function ran, from the lines it appended."""
+    if not path.exists():
+        return Counter()
+    return Counter(line.split("\t")[0] for line in path.read_text().splitlines() if line)
