@@ -11,10 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    Boolean,
     ColumnElement,
+    DateTime,
     Delete,
     Insert,
     Select,
+    String,
+    Text,
     Update,
     bindparam,
     delete,
@@ -330,3 +335,58 @@ def delete_runs_before(older_than: datetime) -> Delete:
 def notify(channel: str) -> Select[Any]:
     """PostgreSQL: wake every listening node when the transaction commits."""
     return select(func.pg_notify(channel, ""))
+
+
+# -- PostgreSQL bulk forms -------------------------------------------------------------------
+# ``executemany`` sends one statement per row; these send one statement per batch, with a
+# column of values per array parameter, which PostgreSQL expands with ``unnest``.
+
+_RUN_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("job_id", String),
+    ("scheduled_time", DateTime(timezone=True)),
+    ("node_id", String),
+    ("outcome", String),
+    ("manual", Boolean),
+    ("claimed_at", DateTime(timezone=True)),
+    ("started_at", DateTime(timezone=True)),
+    ("finished_at", DateTime(timezone=True)),
+    ("result", Text),
+    ("error", Text),
+    ("traceback", Text),
+)
+_FINISH_COLUMNS: tuple[str, ...] = ("job_id", "scheduled_time", "outcome", "started_at")
+_FINISH_COLUMNS += ("finished_at", "result", "error", "traceback")
+
+
+def _unnest(columns: tuple[tuple[str, Any], ...], alias: str) -> Any:
+    arrays = [bindparam(f"b_{name}", type_=ARRAY(column_type)) for name, column_type in columns]
+    table = func.unnest(*arrays).table_valued(*(name for name, _ in columns))
+    return table.render_derived(name=alias)
+
+
+def insert_runs_from_arrays() -> Insert:
+    """Bind one list per column of ``tickwork_runs`` (``b_`` + the column name)."""
+    rows = _unnest(_RUN_COLUMNS, "new_runs")
+    names = [name for name, _ in _RUN_COLUMNS]
+    return insert(runs_table).from_select(names, select(*(rows.c[name] for name in names)))
+
+
+def update_next_run_times_from_arrays() -> Update:
+    """Bind ``b_id`` and ``b_next_run_time`` lists."""
+    rows = _unnest((("id", String), ("next_run_time", DateTime(timezone=True))), "due")
+    return update(jobs_table).where(jobs.id == rows.c.id).values(next_run_time=rows.c.next_run_time)
+
+
+def finish_runs_from_arrays() -> Update:
+    """Bind one list per :data:`_FINISH_COLUMNS` entry (``b_`` + its name)."""
+    types = dict(_RUN_COLUMNS)
+    rows = _unnest(tuple((name, types[name]) for name in _FINISH_COLUMNS), "ended")
+    return (
+        update(runs_table)
+        .where(
+            runs.job_id == rows.c.job_id,
+            runs.scheduled_time == rows.c.scheduled_time,
+            runs.outcome == "running",
+        )
+        .values({name: rows.c[name] for name in _FINISH_COLUMNS[2:]})
+    )

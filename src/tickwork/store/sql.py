@@ -307,7 +307,7 @@ class SQLStore(Store):
             if moment is not None
         ]
         if advanced:
-            conn.execute(q.update_next_run_times(), advanced)
+            self._set_next_run_times(conn, advanced)
         finished = [job_id for job_id, moment in plan.next_run_times.items() if moment is None]
         keep = [job_id for job_id in finished if rerun_lost.get(job_id)]
         if keep:  # one-shot jobs whose run may have to run again if lost
@@ -325,7 +325,30 @@ class SQLStore(Store):
             for job_id, moment, reason in plan.skipped
         ]
         if new_runs:
-            conn.execute(q.insert_runs(), new_runs)
+            self._insert_runs(conn, new_runs)
+
+    def _set_next_run_times(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Rows of ``b_id``, ``b_next_run_time``."""
+        conn.execute(q.update_next_run_times(), rows)
+
+    def _insert_runs(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        conn.execute(q.insert_runs(), rows)
+
+    def _finish_runs(self, conn: Connection, results: Sequence[RunResult]) -> None:
+        rows = [
+            {
+                "b_job_id": result.job_id,
+                "b_scheduled_time": result.scheduled_time,
+                "b_outcome": result.outcome.value,
+                "b_started_at": result.started_at,
+                "b_finished_at": result.finished_at,
+                "b_result": result.result,
+                "b_error": result.error,
+                "b_traceback": result.traceback,
+            }
+            for result in results
+        ]
+        conn.execute(q.finish_runs(), rows)
 
     @retry_on_disconnect
     def seconds_until_due(self) -> float | None:
@@ -360,21 +383,8 @@ class SQLStore(Store):
     def finish_runs(self, results: Sequence[RunResult]) -> None:
         if not results:
             return
-        rows = [
-            {
-                "b_job_id": result.job_id,
-                "b_scheduled_time": result.scheduled_time,
-                "b_outcome": result.outcome.value,
-                "b_started_at": result.started_at,
-                "b_finished_at": result.finished_at,
-                "b_result": result.result,
-                "b_error": result.error,
-                "b_traceback": result.traceback,
-            }
-            for result in results
-        ]
         with self._transaction() as conn:
-            conn.execute(q.finish_runs(), rows)
+            self._finish_runs(conn, results)
             ended = {r.job_id: r.scheduled_time for r in results if r.outcome is not Outcome.LOST}
             done = self._exhausted_one_shot_jobs(conn, ended)
             if done:
