@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect
+
+from tickwork.store import queries as q
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -23,7 +25,8 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 def current_revision(conn: Connection) -> str | None:
     if not inspect(conn).has_table(VERSION_TABLE):
         return None
-    return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    revision: str | None = conn.execute(q.select_schema_revision(VERSION_TABLE)).scalar()
+    return revision
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -38,7 +41,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         with conn.begin():
             if conn.dialect.name == "postgresql":
                 # Serialise concurrent first starts of several nodes.
-                conn.execute(text("SELECT pg_advisory_xact_lock(7283001)"))
+                conn.execute(q.lock_migrations())
             command.upgrade(_alembic_config(conn), revision)
 
 

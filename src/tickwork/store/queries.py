@@ -22,11 +22,13 @@ from sqlalchemy import (
     Text,
     Update,
     bindparam,
+    column,
     delete,
     func,
     insert,
     literal,
     select,
+    table,
     update,
 )
 
@@ -38,6 +40,19 @@ SCHEDULER_ROW_ID = 1
 jobs = jobs_table.c
 runs = runs_table.c
 nodes = nodes_table.c
+
+# -- schema ----------------------------------------------------------------------------------
+
+
+def select_schema_revision(version_table: str) -> Select[Any]:
+    """The Alembic revision recorded in ``version_table`` (known to exist)."""
+    return select(column("version_num")).select_from(table(version_table))
+
+
+def lock_migrations() -> Select[Any]:
+    """PostgreSQL: serialise concurrent first starts of several nodes until commit."""
+    return select(func.pg_advisory_xact_lock(7283001))
+
 
 # -- scheduler row ---------------------------------------------------------------------------
 
