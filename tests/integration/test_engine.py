@@ -282,3 +282,24 @@ def test_history_retention_prunes_old_runs(make_scheduler: Callable[..., Schedul
     assert pruned == 1
     (kept,) = scheduler.get_runs("h")
     assert kept.scheduled_time == T0 + timedelta(days=8)
+
+
+def test_runs_claimed_without_reaching_the_engine_are_marked_lost(
+    make_scheduler: Callable[..., Scheduler],
+) -> None:
+    """A claim committed while its connection failed leaves runs nobody will start."""
+    from tickwork.engine.planner import plan_claim
+
+    scheduler, clock = start_at(make_scheduler, T0)
+    scheduler.add_job(
+        "doubt", jobs.record, trigger="interval", seconds=10, start_date=FIRST, rerun_lost=True
+    )
+    # claim it for this node, behind the engine's back: the engine never sees these fires
+    scheduler.store.claim_due(scheduler.node_id, plan_claim, limit=10, now=FIRST)
+    clock.set(FIRST + timedelta(seconds=5))
+    (orphan,) = scheduler.get_runs("doubt")
+    assert orphan.outcome is Outcome.RUNNING
+    lost = eventually(lambda: scheduler.get_runs("doubt", outcome="lost"), timeout=20)
+    assert "never started" in (lost[0].error or "")  # type: ignore[index]
+    # rerun_lost: the job is made due again and runs
+    eventually(lambda: scheduler.get_runs("doubt", outcome="succeeded"), timeout=20)

@@ -18,6 +18,9 @@ logger = logging.getLogger(__name__)
 
 #: History is pruned at most this often (seconds).
 PRUNE_EVERY = 60.0
+#: Every this many beats the node looks for runs it claimed but never got (see
+#: :meth:`Engine.abandon_orphans`).
+ORPHAN_CHECK_EVERY = 10
 
 
 class Heartbeat:
@@ -28,6 +31,7 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
+        self._beats = 0
 
     def start(self) -> None:
         self._stop.clear()
@@ -72,6 +76,9 @@ class Heartbeat:
                     EVENT_JOB_LOST, job_id=run.job_id, scheduled_run_time=run.scheduled_time
                 )
             )
+        self._beats += 1
+        if self._beats % ORPHAN_CHECK_EVERY == 0:
+            engine.abandon_orphans(older_than=engine.settings.node_timeout)
         retention = engine.settings.run_retention
         if retention is not None and time.monotonic() - self._last_prune >= PRUNE_EVERY:
             self._last_prune = time.monotonic()

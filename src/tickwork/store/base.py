@@ -235,6 +235,13 @@ class Store(ABC):
         kept (with no next run time) until its run ends, so there is a job to run again.
         """
 
+    @abstractmethod
+    def abandon_runs(
+        self, node_id: str, runs: Sequence[tuple[str, datetime]], reason: str
+    ) -> list[LostRun]:
+        """Mark the node's given ``running`` runs (job id, scheduled time) ``lost``, with
+        reruns as in :meth:`reap_dead_nodes`."""
+
     # -- history -----------------------------------------------------------------------------
 
     @abstractmethod

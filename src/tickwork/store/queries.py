@@ -288,6 +288,26 @@ def mark_runs_lost(node_ids: Collection[str], now: datetime, reason: str) -> Upd
     )
 
 
+def mark_run_lost(node_id: str, reason: str) -> Update:
+    """Executemany form, keyed by ``b_job_id``, ``b_scheduled_time``; sets ``b_finished_at``."""
+    return (
+        update(runs_table)
+        .where(
+            runs.node_id == node_id,
+            runs.job_id == bindparam("b_job_id"),
+            runs.scheduled_time == bindparam("b_scheduled_time", type_=UTCDateTime),
+            runs.outcome == "running",
+        )
+        .values(
+            outcome="lost", finished_at=bindparam("b_finished_at", type_=UTCDateTime), error=reason
+        )
+    )
+
+
+def select_rerun_lost(job_ids: Collection[str]) -> Select[Any]:
+    return select(jobs.id, jobs.rerun_lost).where(jobs.id.in_(job_ids))
+
+
 def pull_next_run_time_forward(job_ids: Collection[str], moment: datetime) -> Update:
     """Make jobs due at ``moment`` unless paused or due earlier already (lost-run reruns)."""
     return (

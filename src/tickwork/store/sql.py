@@ -484,15 +484,43 @@ class SQLStore(Store):
             conn.execute(q.mark_nodes_dead(dead, now))
             reason = f"node stopped heartbeating for more than {timeout:g} s"
             conn.execute(q.mark_runs_lost(dead, now, reason))
-            rerun = {run.job_id: run.scheduled_time for run in lost if run.rerun}
-            if rerun:
-                conn.execute(q.pull_next_run_time_forward(rerun, now))
-                waiting = self._exhausted_one_shot_jobs(conn, rerun)
-                if waiting:
-                    conn.execute(q.schedule_jobs_at(waiting, now))
-                self._notify(conn)
+            self._schedule_reruns(conn, lost, now)
         logger.warning("declared nodes dead: %s (%d runs lost)", ", ".join(dead), len(lost))
         return lost
+
+    @retry_on_disconnect
+    def abandon_runs(
+        self, node_id: str, runs: Sequence[tuple[str, datetime]], reason: str
+    ) -> list[LostRun]:
+        if not runs:
+            return []
+        with self._transaction() as conn:
+            now = self._current_time(conn)
+            rows = [
+                {"b_job_id": job_id, "b_scheduled_time": moment, "b_finished_at": now}
+                for job_id, moment in runs
+            ]
+            conn.execute(q.mark_run_lost(node_id, reason), rows)
+            rerun_lost = dict(
+                conn.execute(q.select_rerun_lost({job_id for job_id, _ in runs})).all()
+            )
+            lost = [
+                LostRun(job_id, moment, node_id, bool(rerun_lost.get(job_id)))
+                for job_id, moment in runs
+            ]
+            self._schedule_reruns(conn, lost, now)
+        return lost
+
+    def _schedule_reruns(self, conn: Connection, lost: Sequence[LostRun], now: datetime) -> None:
+        """Make jobs whose lost runs must run again due now."""
+        rerun = {run.job_id: run.scheduled_time for run in lost if run.rerun}
+        if not rerun:
+            return
+        conn.execute(q.pull_next_run_time_forward(rerun, now))
+        waiting = self._exhausted_one_shot_jobs(conn, rerun)
+        if waiting:
+            conn.execute(q.schedule_jobs_at(waiting, now))
+        self._notify(conn)
 
     # -- history -----------------------------------------------------------------------------
 
