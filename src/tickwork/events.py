@@ -56,9 +56,16 @@ class JobSubmissionEvent(JobEvent):
 
 @dataclass(frozen=True, slots=True)
 class JobExecutionEvent(JobEvent):
-    """A fire finished, failed, was missed or was lost."""
+    """A fire finished, failed, was missed or was lost.
+
+    ``started_at`` and ``finished_at`` are set for fires that reached an executor (the
+    call's start, or None when it never started, and the moment its outcome was known), so
+    listeners can measure lateness and duration without reading the history.
+    """
 
     scheduled_run_time: datetime | None = None
     retval: Any = None
     exception: BaseException | None = None
     traceback: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

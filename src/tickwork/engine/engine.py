@@ -7,6 +7,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -123,6 +124,9 @@ class Engine:
         self._next_claim_at: datetime | None = None
         self._recorder = RunRecorder(store, self._report_finished)
         self._heartbeat = Heartbeat(self)
+        self._claim_observers: list[Callable[[float, int], None]] = []
+        # (job id, scheduled time) of every fire this node claimed and has not recorded yet
+        self._in_flight: set[tuple[str, datetime]] = set()
         self._context = ExecutionContext(
             resolve=resolve,
             clock=clock,
@@ -190,6 +194,14 @@ class Engine:
 
     def wake(self) -> None:
         self._wakeup.set()
+
+    def add_claim_observer(self, observer: Callable[[float, int], None]) -> None:
+        """Call ``observer(seconds, fires)`` after each claim transaction (for metrics).
+
+        It runs on the engine's thread between claims, so it must be quick and must not
+        raise.
+        """
+        self._claim_observers.append(observer)
 
     def emit_event(self, event: SchedulerEvent) -> None:
         if self._wants(event.code):
@@ -278,9 +290,12 @@ class Engine:
         limit = min(_FIRST_BATCH, self.settings.batch_size)
         while True:
             version = self._pause_version
+            claim_started = time.perf_counter()
             result = self.store.claim_due(
                 self.node_id, plan_claim, limit=limit, look_ahead=look_ahead
             )
+            for observer in self._claim_observers:
+                observer(time.perf_counter() - claim_started, len(result.plan.fires))
             limit = min(limit * 2, self.settings.batch_size)
             self.observe_pause(result.pause, version)
             self._dispatch(result.plan)
@@ -306,6 +321,7 @@ class Engine:
         now = self._clock.now()
         ahead = []
         for fire in plan.fires:
+            self._in_flight.add((fire.job_id, fire.scheduled_time))
             if fire.scheduled_time <= now:
                 self.submit(fire)
             else:
@@ -329,6 +345,7 @@ class Engine:
 
     def submit(self, fire: Fire) -> None:
         """Hand one claimed fire to its executor."""
+        self._in_flight.add((fire.job_id, fire.scheduled_time))
         self._recorder.expect()
         executor = self._executors.get(fire.executor)
         if executor is None:
@@ -345,7 +362,35 @@ class Engine:
             )
         executor.submit(fire)
 
+    def abandon_orphans(self, older_than: float) -> None:
+        """Mark lost this node's runs that are ``running`` in the store but that it does
+        not know of, claimed more than ``older_than`` seconds ago.
+
+        They come from a claim whose commit reached the database while the connection
+        failed, so the engine never got the fires; without this they would stay
+        ``running`` for as long as the node lives.
+        """
+        known = set(self._in_flight)
+        cutoff = self._clock.now() - timedelta(seconds=older_than)
+        orphans = [
+            (run.job_id, run.scheduled_time)
+            for run in self.store.get_runs(
+                node_id=self.node_id, outcome=Outcome.RUNNING, limit=10_000
+            )
+            if run.claimed_at < cutoff and (run.job_id, run.scheduled_time) not in known
+        ]
+        if orphans:
+            logger.warning(
+                "%d claimed runs never reached an executor; marking them lost", len(orphans)
+            )
+            self.store.abandon_runs(
+                self.node_id, orphans, "claimed but never started (the claim's commit was in doubt)"
+            )
+            self.wake()
+
     def _report_finished(self, batch: list[Finished]) -> None:
+        for finished in batch:
+            self._in_flight.discard((finished.fire.job_id, finished.fire.scheduled_time))
         if not self._wants(EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED):
             return
         codes = {
@@ -363,6 +408,8 @@ class Engine:
                     retval=finished.retval,
                     exception=finished.exception,
                     traceback=result.traceback,
+                    started_at=result.started_at,
+                    finished_at=result.finished_at,
                 )
             )
 
