@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.acceptance.cluster_node import SETTINGS
 from tests.conftest import eventually
-from tickwork import EngineSettings, Outcome, Scheduler
+from tickwork import Outcome, Scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_node(url: str, seconds: float, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "tests.acceptance.node_process", url, str(seconds), *extra],
+        [sys.executable, "-m", "tests.acceptance.cluster_node", url, str(seconds), *extra],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -35,11 +36,7 @@ def test_a_new_process_takes_over_schedule_and_history(database_url: str) -> Non
     first_node = first.stdout.split()[1]
     time.sleep(1.5)  # the schedule keeps running while no node is up: fires are missed
 
-    scheduler = Scheduler(
-        database_url,
-        timezone="UTC",
-        settings=EngineSettings(poll_interval=0.05, heartbeat_interval=0.2, node_timeout=1.0),
-    )
+    scheduler = Scheduler(database_url, timezone="UTC", settings=SETTINGS)
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
         assert set(jobs) == {"lenient", "strict", "nightly"}

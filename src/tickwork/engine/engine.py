@@ -34,7 +34,7 @@ from tickwork.executors.base import (
     Executor,
     Finished,
     failure,
-    paused_result,
+    missed_result,
 )
 from tickwork.node import Node, NodeState, PauseState
 from tickwork.run import Outcome
@@ -313,7 +313,8 @@ class Engine:
         """
         if self._pause.paused:
             self._recorder.expect()
-            self._recorder.record(Finished(fire, paused_result(fire, self._clock.now())))
+            reason = "the scheduler was paused before the fire's time"
+            self._recorder.record(Finished(fire, missed_result(fire, self._clock.now(), reason)))
         else:
             self.submit(fire)
 

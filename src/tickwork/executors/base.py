@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from tickwork.clock import Clock
+from tickwork.exceptions import ConfigurationError
 from tickwork.run import Outcome, RunResult
 from tickwork.store.base import Fire
 
@@ -63,28 +64,23 @@ def late_by(fire: Fire, now: datetime) -> float | None:
     return lateness if lateness > fire.misfire_grace_time else None
 
 
-def missed_result(fire: Fire, now: datetime, lateness: float) -> RunResult:
+def missed_result(fire: Fire, now: datetime, reason: str) -> RunResult:
+    """A fire that never started, and why."""
     return RunResult(
         job_id=fire.job_id,
         scheduled_time=fire.scheduled_time,
         outcome=Outcome.MISSED,
         started_at=None,
         finished_at=now,
-        error=f"started {lateness:.3f} s late, beyond misfire_grace_time "
-        f"{fire.misfire_grace_time:g} s",
+        error=reason,
     )
 
 
-def paused_result(fire: Fire, now: datetime) -> RunResult:
-    """A fire claimed ahead of its time that a pause stopped before it started."""
-    return RunResult(
-        job_id=fire.job_id,
-        scheduled_time=fire.scheduled_time,
-        outcome=Outcome.MISSED,
-        started_at=None,
-        finished_at=now,
-        error="the scheduler was paused before the fire's time",
+def _too_late(fire: Fire, now: datetime, lateness: float) -> Finished:
+    reason = (
+        f"started {lateness:.3f} s late, beyond misfire_grace_time {fire.misfire_grace_time:g} s"
     )
+    return Finished(fire, missed_result(fire, now, reason))
 
 
 def run_fire(
@@ -101,7 +97,7 @@ def run_fire(
     started = clock.now()
     lateness = late_by(fire, started)
     if lateness is not None:
-        return Finished(fire, missed_result(fire, started, lateness))
+        return _too_late(fire, started, lateness)
     try:
         if call_wrapper is None:
             retval = func(*fire.args, **fire.kwargs)
@@ -117,7 +113,7 @@ async def run_fire_async(fire: Fire, func: Callable[..., Any], clock: Clock) -> 
     started = clock.now()
     lateness = late_by(fire, started)
     if lateness is not None:
-        return Finished(fire, missed_result(fire, started, lateness))
+        return _too_late(fire, started, lateness)
     try:
         retval = await func(*fire.args, **fire.kwargs)
     except Exception as exc:
@@ -135,6 +131,13 @@ def success(fire: Fire, started: datetime, finished: datetime, retval: Any) -> F
         result=encode_result(retval),
     )
     return Finished(fire, result, retval=retval)
+
+
+def check_max_workers(max_workers: object) -> int:
+    """Executors' pool size: a positive integer, or ConfigurationError."""
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise ConfigurationError(f"max_workers must be a positive integer, got {max_workers!r}")
+    return max_workers
 
 
 def failure(

@@ -8,8 +8,14 @@ from concurrent.futures import ProcessPoolExecutor as _Pool
 from datetime import UTC, datetime
 
 from tickwork.clock import SystemClock
-from tickwork.exceptions import ConfigurationError
-from tickwork.executors.base import ExecutionContext, Executor, Finished, failure, run_fire
+from tickwork.executors.base import (
+    ExecutionContext,
+    Executor,
+    Finished,
+    check_max_workers,
+    failure,
+    run_fire,
+)
 from tickwork.store.base import Fire
 from tickwork.tasks import import_ref
 
@@ -23,9 +29,7 @@ class ProcessPoolExecutor(Executor):
     """
 
     def __init__(self, max_workers: int = 4) -> None:
-        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-            raise ConfigurationError(f"max_workers must be a positive integer, got {max_workers!r}")
-        self.max_workers = max_workers
+        self.max_workers = check_max_workers(max_workers)
         self._pool: _Pool | None = None
         self._context: ExecutionContext | None = None
 

@@ -6,8 +6,7 @@ import asyncio
 import inspect
 from concurrent.futures import ThreadPoolExecutor as _Pool
 
-from tickwork.exceptions import ConfigurationError
-from tickwork.executors.base import ExecutionContext, Executor, failure, run_fire
+from tickwork.executors.base import ExecutionContext, Executor, check_max_workers, failure, run_fire
 from tickwork.store.base import Fire
 
 
@@ -19,9 +18,7 @@ class ThreadPoolExecutor(Executor):
     """
 
     def __init__(self, max_workers: int = 10) -> None:
-        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-            raise ConfigurationError(f"max_workers must be a positive integer, got {max_workers!r}")
-        self.max_workers = max_workers
+        self.max_workers = check_max_workers(max_workers)
         self._pool: _Pool | None = None
         self._context: ExecutionContext | None = None
 
