@@ -63,8 +63,9 @@ class EngineSettings:
     max_idle: float = 30.0
     #: How often this node says it is alive and looks for dead ones.
     heartbeat_interval: float = 2.0
-    #: A node silent for this long is declared dead and its unfinished runs become lost.
-    node_timeout: float = 10.0
+    #: A node silent for this long is declared dead and its unfinished runs become lost;
+    #: with the next live node's heartbeat that is at most 10 s after a crash.
+    node_timeout: float = 8.0
     #: Finished runs older than this many seconds are deleted (None keeps them forever).
     run_retention: float | None = 7 * 86_400.0
 
