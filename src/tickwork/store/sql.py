@@ -501,9 +501,8 @@ class SQLStore(Store):
                 for job_id, moment in runs
             ]
             conn.execute(q.mark_run_lost(node_id, reason), rows)
-            rerun_lost = dict(
-                conn.execute(q.select_rerun_lost({job_id for job_id, _ in runs})).all()
-            )
+            flags = conn.execute(q.select_rerun_lost({job_id for job_id, _ in runs}))
+            rerun_lost: dict[str, bool] = {job_id: bool(flag) for job_id, flag in flags}
             lost = [
                 LostRun(job_id, moment, node_id, bool(rerun_lost.get(job_id)))
                 for job_id, moment in runs
