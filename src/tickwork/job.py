@@ -96,6 +96,9 @@ class Job:
 
 def validate_job(job: Job) -> Job:
     """Return ``job``, or raise :class:`InvalidJobError` naming the first bad field."""
+    for field_name in ("id", "name", "func_ref", "executor"):
+        if "\x00" in str(getattr(job, field_name)):
+            raise InvalidJobError(f"{field_name} must not contain NUL characters")
     if not isinstance(job.id, str) or not job.id:
         raise InvalidJobError(f"id must be a non-empty string, got {job.id!r}")
     if len(job.id) > 191:
@@ -151,11 +154,23 @@ def ensure_json(field_name: str, value: Any) -> None:
         encoded = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidJobError(f"{field_name} must be JSON-serialisable: {exc}") from None
+    if _has_nul(value):  # PostgreSQL text cannot hold NUL
+        raise InvalidJobError(f"{field_name} must not contain NUL characters")
     if json.loads(encoded) != _normalise(value):
         raise InvalidJobError(
             f"{field_name} must hold only JSON types (str, int, float, bool, None, list, "
             f"dict with str keys), got {value!r}"
         )
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
 
 
 def _normalise(value: Any) -> Any:
