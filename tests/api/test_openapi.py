@@ -8,6 +8,7 @@ from flask import Flask
 from jsonschema import Draft202012Validator
 
 from tickwork.api import ROUTES
+from tickwork.dashboard import DASHBOARD_PATH
 from tickwork.flask import APScheduler
 
 METHODS = {"GET", "POST", "PATCH", "DELETE", "PUT"}
@@ -16,8 +17,8 @@ METHODS = {"GET", "POST", "PATCH", "DELETE", "PUT"}
 def _registered(app: Flask, prefix: str) -> set[tuple[str, str]]:
     operations = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(prefix):
-            continue
+        if not rule.rule.startswith(prefix) or rule.rule.startswith(prefix + DASHBOARD_PATH):
+            continue  # the dashboard's pages are not part of the API
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         operations |= {(method, path) for method in (rule.methods or set()) & METHODS}
     return operations

@@ -11,11 +11,11 @@ it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from tickwork.api.errors import ApiError
-from tickwork.exceptions import InvalidJobError
+from tickwork.exceptions import ConfigurationError, InvalidJobError
 from tickwork.job import JOB_OPTIONS, Job
 from tickwork.tasks import TaskRegistry
 
@@ -72,6 +72,28 @@ def new_job_arguments(body: Mapping[str, Any], registry: TaskRegistry | None) ->
     _check_type(spec, "replace_existing", bool, "a boolean")
     _check_trigger_name(spec)
     return spec
+
+
+def trusted_job_specs(jobs: Iterable[Mapping[str, Any]], label: str) -> list[dict[str, Any]]:
+    """:meth:`Scheduler.add_jobs` specs from configured jobs (trusted: any callable).
+
+    Used for ``SCHEDULER_JOBS`` and the service config's ``[[jobs]]``; errors name the
+    job as ``label[index]``.
+    """
+    specs = []
+    for index, job in enumerate(jobs):
+        spec = dict(job)
+        if isinstance(spec.get("args"), tuple):
+            spec["args"] = list(spec["args"])
+        try:
+            spec = new_job_arguments(spec, None)
+        except ApiError as exc:
+            raise ConfigurationError(f"{label}[{index}]: {exc.message}") from None
+        spec.pop("replace_existing", None)
+        if spec.pop("jobstore", None) not in (None, "default"):
+            raise ConfigurationError(f"{label}[{index}]: only one jobstore exists")
+        specs.append(spec)
+    return specs
 
 
 def job_changes(

@@ -56,7 +56,7 @@ class EngineSettings:
     #: first fires of a burst do not wait for the claims of the last. A job changed or
     #: paused within this window before a fire still gets that one fire (a global or
     #: node pause does stop it).
-    claim_ahead: float = 0.25
+    claim_ahead: float = 0.5
     #: Longest sleep when the store cannot push changes (SQLite) or while paused.
     poll_interval: float = 0.5
     #: Longest sleep in any case, as a safety net for lost notifications.

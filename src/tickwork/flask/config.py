@@ -43,6 +43,9 @@ class FlaskSettings:
     allowed_hosts: tuple[str, ...] = ("*",)
     auth: HTTPAuth | None = None
     api_tokens: tuple[str, ...] = ()
+    metrics_enabled: bool = False
+    metrics_path: str = "/metrics"
+    dashboard_enabled: bool = True
 
 
 def read_settings(config: Mapping[str, Any]) -> FlaskSettings:
@@ -67,6 +70,9 @@ def read_settings(config: Mapping[str, Any]) -> FlaskSettings:
         allowed_hosts=tuple(config.get("SCHEDULER_ALLOWED_HOSTS") or ("*",)),
         auth=config.get("SCHEDULER_AUTH"),
         api_tokens=tuple(config.get("SCHEDULER_API_TOKENS") or ()),
+        metrics_enabled=bool(config.get("SCHEDULER_METRICS_ENABLED", False)),
+        metrics_path=config.get("SCHEDULER_METRICS_PATH") or "/metrics",
+        dashboard_enabled=bool(config.get("SCHEDULER_DASHBOARD_ENABLED", True)),
     )
 
 

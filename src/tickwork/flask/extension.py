@@ -17,8 +17,9 @@ import werkzeug.serving
 from flask import Flask
 from flask.helpers import get_debug_flag
 
-from tickwork.api import ApiAuth, ApiContext, ApiError, install_api
-from tickwork.api.jobinput import flatten_trigger, new_job_arguments
+from tickwork.api import ApiAuth, ApiContext, install_api
+from tickwork.api.jobinput import flatten_trigger, trusted_job_specs
+from tickwork.dashboard import install_dashboard
 from tickwork.events import EVENT_ALL, SchedulerEvent
 from tickwork.exceptions import ConfigurationError
 from tickwork.flask.config import FlaskSettings, read_settings
@@ -102,6 +103,9 @@ class APScheduler:
         self._load_jobs(settings.jobs)
         if self.api_enabled:
             self._load_api(app, settings)
+        if settings.metrics_enabled:
+            self._load_metrics(app, settings)
+        self._add_commands(app)
 
     def _build_scheduler(self, app: Flask, settings: FlaskSettings) -> Scheduler:
         def in_app_context(call: Callable[[], Any]) -> Any:
@@ -123,19 +127,7 @@ class APScheduler:
         Config is code: on every start it states what the jobs are, so a stored job with the
         same id is replaced (as ``@task`` does) instead of failing with a conflict.
         """
-        specs = []
-        for index, job in enumerate(jobs):
-            spec = dict(job)
-            if isinstance(spec.get("args"), tuple):
-                spec["args"] = list(spec["args"])
-            try:
-                spec = new_job_arguments(spec, None)
-            except ApiError as exc:
-                raise ConfigurationError(f"SCHEDULER_JOBS[{index}]: {exc.message}") from None
-            spec.pop("replace_existing", None)
-            if spec.pop("jobstore", None) not in (None, "default"):
-                raise ConfigurationError(f"SCHEDULER_JOBS[{index}]: only one jobstore exists")
-            specs.append(spec)
+        specs = trusted_job_specs(jobs, "SCHEDULER_JOBS")
         if specs:
             self.scheduler.add_jobs(specs, replace_existing=True)
 
@@ -158,6 +150,31 @@ class APScheduler:
             start=self.start,
         )
         install_api(app, context, prefix=self.api_prefix, endpoint_prefix=self.endpoint_prefix)
+        if settings.dashboard_enabled:
+            install_dashboard(app, self.api_prefix, endpoint_prefix=self.endpoint_prefix)
+
+    def _load_metrics(self, app: Flask, settings: FlaskSettings) -> None:
+        """``SCHEDULER_METRICS_ENABLED``: Prometheus metrics, behind the API's auth if any."""
+        from tickwork.metrics import SchedulerMetrics, install_metrics
+
+        auth = ApiAuth.build(
+            settings.auth, lambda: self.scheduler.auth_callback, settings.api_tokens
+        )
+        install_metrics(
+            app,
+            SchedulerMetrics(self.scheduler),
+            path=settings.metrics_path,
+            allows=auth.allows if auth.enabled else None,
+            challenge=auth.challenge(),
+        )
+
+    @staticmethod
+    def _add_commands(app: Flask) -> None:
+        """``flask tickwork ...``: the tickwork CLI on this app's scheduler."""
+        from tickwork.cli import flask_group
+
+        if "tickwork" not in app.cli.commands:
+            app.cli.add_command(flask_group)
 
     def _defer_or_run(self, action: Callable[[Scheduler], object]) -> None:
         if self._scheduler is None:

@@ -1,0 +1,241 @@
+"""``tickwork jobs``: list, show, add, pause, resume, run and remove jobs."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import click
+
+from tickwork.api.jobjson import job_to_json
+from tickwork.cli.base import (
+    CliError,
+    TickworkGroup,
+    echo_json,
+    echo_table,
+    json_option,
+    open_scheduler,
+    parse_assignments,
+    parse_json,
+    when,
+    with_store_options,
+)
+from tickwork.cli.runs import echo_runs
+from tickwork.exceptions import JobLookupError
+from tickwork.job import Job
+from tickwork.run import Outcome
+from tickwork.scheduler import Scheduler
+
+#: ``add_job`` parameters that have options of their own.
+_RESERVED = frozenset(
+    {"id", "func", "trigger", "args", "kwargs", "name", "replace_existing", "jobstore"}
+)
+
+
+@click.group(cls=TickworkGroup)
+def jobs() -> None:
+    """List, inspect, add, pause, resume, run and remove jobs."""
+
+
+@jobs.command("list")
+@with_store_options
+@json_option
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many jobs.")
+def list_jobs(as_json: bool, limit: int | None) -> None:
+    """Every job, by id: trigger, next run (or paused) and function."""
+    with open_scheduler() as scheduler:
+        found = list(itertools.islice(scheduler.iter_jobs(), limit))
+        if as_json:
+            echo_json([job_to_json(job) for job in found])
+            return
+        rows = [
+            (
+                job.id,
+                str(job.trigger),
+                when(job.next_run_time, scheduler.timezone, "paused"),
+                job.func_ref,
+            )
+            for job in found
+        ]
+        echo_table(("ID", "TRIGGER", "NEXT RUN", "FUNC"), rows, "no jobs")
+
+
+@jobs.command("show")
+@with_store_options
+@json_option
+@click.argument("job_id", metavar="ID")
+def show_job(as_json: bool, job_id: str) -> None:
+    """One job in full, with its five latest runs."""
+    with open_scheduler() as scheduler:
+        job = scheduler.get_job(job_id)
+        if job is None:
+            raise JobLookupError(job_id)
+        if as_json:
+            echo_json(job_to_json(job))
+            return
+        _echo_job(job, scheduler)
+        click.echo("")
+        echo_runs(scheduler.get_runs(job_id, limit=5), scheduler)
+
+
+@jobs.command("add")
+@with_store_options
+@json_option
+@click.argument("job_id", metavar="ID")
+@click.argument("func")
+@click.option(
+    "--trigger",
+    "-t",
+    help="date (default: once, now), interval, cron, calendarinterval, and, or.",
+)
+@click.option(
+    "--arg",
+    "-a",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A trigger field (seconds=30, hour=9, run_date=...) or job option "
+    "(max_instances=3, misfire_grace_time=60, coalesce=false); repeatable. "
+    "VALUE is JSON when it parses, else text.",
+)
+@click.option("--args", "call_args", metavar="JSON", help="Positional arguments: a JSON array.")
+@click.option("--kwargs", "call_kwargs", metavar="JSON", help="Keyword arguments: a JSON object.")
+@click.option("--name", help="Readable name (default: the id).")
+@click.option("--replace", is_flag=True, help="Replace a job with the same id.")
+@click.option("--paused", is_flag=True, help="Add the job paused.")
+def add_job(
+    *,
+    as_json: bool,
+    job_id: str,
+    func: str,
+    trigger: str | None,
+    options: tuple[str, ...],
+    call_args: str | None,
+    call_kwargs: str | None,
+    name: str | None,
+    replace: bool,
+    paused: bool,
+) -> None:
+    """Add job ID calling FUNC ('package.module:function' or a task name).
+
+    \b
+    tickwork jobs add report myapp.jobs:report -t cron -a hour=9 -a minute=30
+    tickwork jobs add ping myapp.jobs:ping -t interval -a seconds=30 --args '["a"]'
+    """
+    fields = parse_assignments(options, "--arg")
+    reserved = sorted(set(fields) & _RESERVED)
+    if reserved:
+        raise click.BadParameter(f"{reserved[0]} has an option of its own", param_hint="--arg")
+    if paused:
+        fields["next_run_time"] = None
+    args = parse_json(call_args, "--args", list)
+    kwargs = parse_json(call_kwargs, "--kwargs", dict)
+    with open_scheduler() as scheduler:
+        job = scheduler.add_job(
+            job_id,
+            func,
+            trigger=trigger,
+            args=args,
+            kwargs=kwargs,
+            name=name if name is not None else job_id,
+            replace_existing=replace,
+            **fields,
+        )
+        if as_json:
+            echo_json(job_to_json(job))
+        else:
+            click.echo(f"added job {job.id}: {job.trigger}, next run {_next(job, scheduler)}")
+
+
+@jobs.command("pause")
+@with_store_options
+@json_option
+@click.argument("job_id", metavar="ID")
+def pause_job(as_json: bool, job_id: str) -> None:
+    """Stop scheduling a job until it is resumed."""
+    with open_scheduler() as scheduler:
+        _report(scheduler.pause_job(job_id), scheduler, as_json, "paused")
+
+
+@jobs.command("resume")
+@with_store_options
+@json_option
+@click.argument("job_id", metavar="ID")
+def resume_job(as_json: bool, job_id: str) -> None:
+    """Schedule a paused job again, from now."""
+    with open_scheduler() as scheduler:
+        job = scheduler.resume_job(job_id)
+        if job is None:
+            message = f"job {job_id} has no run left and was removed"
+            echo_json({"id": job_id, "removed": True}) if as_json else click.echo(message)
+            return
+        _report(job, scheduler, as_json, "resumed")
+
+
+@jobs.command("remove")
+@with_store_options
+@json_option
+@click.argument("job_id", metavar="ID")
+def remove_job(as_json: bool, job_id: str) -> None:
+    """Delete a job; its run history stays."""
+    with open_scheduler() as scheduler:
+        scheduler.remove_job(job_id)
+        if as_json:
+            echo_json({"id": job_id, "removed": True})
+        else:
+            click.echo(f"removed job {job_id}")
+
+
+@jobs.command("run")
+@with_store_options
+@json_option
+@click.argument("job_id", metavar="ID")
+def run_job(as_json: bool, job_id: str) -> None:
+    """Run a job now, in this process, and record the run in history.
+
+    The job's schedule is unchanged. Exits with 1 when the job raised.
+    """
+    with open_scheduler() as scheduler:
+        scheduler.run_job(job_id)
+        run = next(r for r in scheduler.get_runs(job_id, limit=50) if r.manual)
+        if as_json:
+            echo_json(run.to_dict())
+        else:
+            duration = f" in {run.duration:.3f} s" if run.duration is not None else ""
+            click.echo(f"ran job {job_id} (run {run.id}): {run.outcome.value}{duration}")
+        if run.outcome is not Outcome.SUCCEEDED:
+            raise CliError(f"job {job_id} {run.outcome.value}: {run.error}")
+
+
+def _next(job: Job, scheduler: Scheduler) -> str:
+    return when(job.next_run_time, scheduler.timezone, "none (paused)")
+
+
+def _report(job: Job, scheduler: Scheduler, as_json: bool, verb: str) -> None:
+    if as_json:
+        echo_json(job_to_json(job))
+    else:
+        click.echo(f"{verb} job {job.id}; next run {_next(job, scheduler)}")
+
+
+def _echo_job(job: Job, scheduler: Scheduler) -> None:
+    details: list[tuple[str, Any]] = [
+        ("id", job.id),
+        ("name", job.name),
+        ("func", job.func_ref),
+        ("args", list(job.args)),
+        ("kwargs", job.kwargs),
+        ("trigger", job.trigger),
+        ("next run", _next(job, scheduler)),
+        ("executor", job.executor),
+        ("misfire grace", job.misfire_grace_time),
+        ("coalesce", job.coalesce),
+        ("max instances", job.max_instances),
+        ("rerun lost", job.rerun_lost),
+    ]
+    width = max(len(label) for label, _ in details)
+    for label, value in details:
+        click.echo(f"{label + ':':<{width + 2}}{value}")
+
+
+__all__ = ["jobs"]

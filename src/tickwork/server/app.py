@@ -1,0 +1,154 @@
+"""Assembling the service: a scheduler, the REST API, the dashboard and metrics on one app.
+
+:func:`open_scheduler` is shared with the other commands, so ``tickwork jobs list
+--config FILE`` sees the same database and tasks as ``tickwork serve --config FILE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import Flask, Response, redirect
+
+from tickwork.api import ApiAuth, ApiContext, HTTPBasicAuth, install_api
+from tickwork.api.jobinput import trusted_job_specs
+from tickwork.dashboard import DASHBOARD_PATH, install_dashboard
+from tickwork.exceptions import ConfigurationError
+from tickwork.metrics import SchedulerMetrics, install_metrics
+from tickwork.scheduler import Scheduler
+from tickwork.server.auth import basic_users_check
+from tickwork.server.config import ServiceConfig
+from tickwork.server.loading import LoadedApp, load_app
+from tickwork.tasks import import_ref
+
+METRICS_PATH = "/metrics"
+
+
+def open_scheduler(
+    config: ServiceConfig, *, database: str | None = None, app: str | None = None
+) -> tuple[Scheduler, LoadedApp | None]:
+    """The scheduler a command works on, not started.
+
+    :param database: a database URL given on the command line (or its variable); it wins
+        over the config file's.
+    :param app: ``module:obj`` given on the command line; it wins over the file's ``app``.
+    :raises ConfigurationError: for settings that contradict each other, e.g. a database
+        together with an app whose scheduler already names one.
+    """
+    app_ref = app or config.app
+    loaded = None
+    if app_ref:
+        loaded = load_app(app_ref)
+        scheduler = loaded.scheduler
+        clashes = list(config.builds_scheduler)
+        if database is not None:
+            clashes.insert(0, "--database")
+        if clashes:
+            raise ConfigurationError(
+                f"{', '.join(clashes)} cannot be used with --app {app_ref}: its scheduler "
+                "is already built with its own database and options"
+            )
+        registry = scheduler.registry
+        registry.allowed_patterns = registry.allowed_patterns + config.allowed_callables
+    else:
+        scheduler = Scheduler(
+            database or config.database,
+            timezone=config.timezone,
+            executors=dict(config.executors),
+            job_defaults=config.job_defaults,
+            allowed_callables=config.allowed_callables,
+            settings=config.engine,
+        )
+    for name, ref in config.tasks.items():
+        try:
+            scheduler.registry.register(import_ref(ref), name)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"tasks.{name}: {exc}") from None
+    return scheduler, loaded
+
+
+def add_configured_jobs(scheduler: Scheduler, config: ServiceConfig) -> int:
+    """Add the file's ``[[jobs]]`` in one transaction, replacing jobs with the same ids.
+
+    As with ``SCHEDULER_JOBS``, the file states what these jobs are at every start.
+    """
+    specs = trusted_job_specs(config.jobs, "jobs")
+    if specs:
+        scheduler.add_jobs(specs, replace_existing=True)
+    return len(specs)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A WSGI app serving one scheduler, and where things are on it."""
+
+    scheduler: Scheduler
+    app: Flask
+    auth: ApiAuth
+    api_prefix: str
+    metrics: SchedulerMetrics | None
+    paths: Sequence[tuple[str, str]]
+    """(label, path) of what is served, for the start-up message."""
+
+
+def build_service(
+    config: ServiceConfig, scheduler: Scheduler, loaded: LoadedApp | None = None
+) -> Service:
+    """Put the API, dashboard and metrics on a new Flask app (or the one from ``--app``)."""
+    extension = loaded.extension if loaded else None
+    if loaded is not None and loaded.flask_app is not None:
+        app = loaded.flask_app
+    else:
+        app = Flask("tickwork.server")
+    if extension is not None and extension.api_enabled:
+        if config.tokens or config.basic_users:
+            raise ConfigurationError(
+                "[auth] cannot be used with an app that serves the API itself; set "
+                "SCHEDULER_AUTH or SCHEDULER_API_TOKENS in the app's config"
+            )
+        prefix, endpoint_prefix = extension.api_prefix, extension.endpoint_prefix
+        auth = ApiAuth.build(
+            extension.auth,
+            lambda: scheduler.auth_callback,
+            app.config.get("SCHEDULER_API_TOKENS") or (),
+        )
+    else:
+        prefix, endpoint_prefix = config.api_prefix, "scheduler."
+        auth = _config_auth(config, scheduler)
+        context = ApiContext(scheduler, auth=auth)
+        install_api(app, context, prefix=prefix, endpoint_prefix=endpoint_prefix)
+    prefix = prefix.rstrip("/")
+    paths = [("API", prefix)]
+    if endpoint_prefix + "dashboard" not in app.view_functions:
+        install_dashboard(app, prefix, endpoint_prefix=endpoint_prefix)
+    paths.append(("dashboard", prefix + DASHBOARD_PATH + "/"))
+    metrics = None
+    if config.metrics and "tickwork_metrics" not in app.view_functions:
+        metrics = SchedulerMetrics(scheduler)
+        guarded = auth.enabled and not config.metrics_public
+        install_metrics(
+            app,
+            metrics,
+            path=METRICS_PATH,
+            allows=auth.allows if guarded else None,
+            challenge=auth.challenge(),
+        )
+        paths.append(("metrics", METRICS_PATH))
+    if "/" not in {rule.rule for rule in app.url_map.iter_rules()}:
+        home = prefix + DASHBOARD_PATH + "/"
+        app.add_url_rule("/", "tickwork_home", lambda: _redirect(home))
+    return Service(scheduler, app, auth, prefix, metrics, tuple(paths))
+
+
+def _redirect(location: str) -> Response:
+    return redirect(location)  # type: ignore[return-value]
+
+
+def _config_auth(config: ServiceConfig, scheduler: Scheduler) -> ApiAuth:
+    """Tokens and Basic users from the file; else the app's ``@scheduler.authenticate``."""
+    if config.basic_users:
+        check = basic_users_check(config.basic_users)
+        return ApiAuth.build(HTTPBasicAuth(), lambda: check, config.all_tokens())
+    scheme = HTTPBasicAuth() if scheduler.auth_callback is not None else None
+    return ApiAuth.build(scheme, lambda: scheduler.auth_callback, config.all_tokens())
