@@ -13,6 +13,7 @@ leaves to status codes in one function::
     ├── NodeLookupError              no node with that id (404)
     ├── SchedulerStateError          start while running, shutdown while stopped (400)
     └── StoreError                   the database failed; the driver's error is ``__cause__``
+        └── DatabaseUnavailableError the database cannot be reached (worth retrying)
 
 Argument errors also derive from :class:`ValueError`, and lookup errors from
 :class:`KeyError`, so code written against APScheduler's exceptions keeps working.
@@ -88,3 +89,8 @@ class SchedulerStateError(TickworkError):
 
 class StoreError(TickworkError):
     """The database failed; the driver's exception is kept as ``__cause__``."""
+
+
+class DatabaseUnavailableError(StoreError):
+    """The database cannot be reached right now (down, restarting, network); retrying
+    later may succeed."""

@@ -303,3 +303,18 @@ def test_runs_claimed_without_reaching_the_engine_are_marked_lost(
     assert "never started" in (lost[0].error or "")  # type: ignore[index]
     # rerun_lost: the job is made due again and runs
     eventually(lambda: scheduler.get_runs("doubt", outcome="succeeded"), timeout=20)
+
+
+def test_a_late_report_replaces_lost(make_scheduler: Callable[..., Scheduler]) -> None:
+    """A node declared dead while only cut off reports what really happened."""
+    scheduler = make_scheduler()
+    scheduler.start()
+    scheduler.add_job("slow", jobs.wait_for_gate)
+    (running,) = eventually(lambda: scheduler.get_runs("slow", outcome="running"))  # type: ignore[misc]
+    lost = scheduler.store.abandon_runs(
+        scheduler.node_id, [(running.job_id, running.scheduled_time)], "cut off"
+    )
+    assert [run.job_id for run in lost] == ["slow"]
+    assert scheduler.get_runs("slow")[0].outcome is Outcome.LOST
+    jobs.gate.set()
+    eventually(lambda: scheduler.get_runs("slow")[0].outcome is Outcome.SUCCEEDED)

@@ -32,6 +32,8 @@ class Heartbeat:
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
         self._beats = 0
+        self._last_beat = time.monotonic()
+        self._judge_after = 0.0
 
     def start(self) -> None:
         self._stop.clear()
@@ -67,7 +69,16 @@ class Heartbeat:
                 engine.settings.node_timeout,
             )
             engine.rejoin()
-        lost = store.reap_dead_nodes(engine.settings.node_timeout)
+        timeout = engine.settings.node_timeout
+        now = time.monotonic()
+        if now - self._last_beat > timeout:
+            # This node could not heartbeat either (database outage): the others' silence
+            # says nothing yet. Give them a full timeout to report before judging them.
+            self._judge_after = now + timeout
+        self._last_beat = now
+        if now < self._judge_after:
+            return
+        lost = store.reap_dead_nodes(timeout)
         if any(run.rerun for run in lost):
             engine.wake()
         for run in lost:

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from tickwork.exceptions import StoreError
+from tickwork.exceptions import DatabaseUnavailableError, StoreError
 from tickwork.executors.base import Finished
 from tickwork.store.base import Store
 
@@ -20,6 +20,8 @@ _LINGER = 0.01
 #: ... or once its first outcome is this old.
 _MAX_DELAY = 1.0
 _STOP = object()
+#: Once the scheduler shuts down, outcomes are waited for this long at most.
+_GIVE_UP_WHEN_STOPPING = 10.0
 
 
 class RunRecorder:
@@ -42,6 +44,7 @@ class RunRecorder:
         self._thread: threading.Thread | None = None
         self._idle = threading.Condition()
         self._pending = 0
+        self._stopping = False
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="tickwork-recorder", daemon=True)
@@ -61,6 +64,7 @@ class RunRecorder:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def stop(self) -> None:
+        self._stopping = True
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join()
@@ -91,13 +95,32 @@ class RunRecorder:
                 self._write(batch)
 
     def _write(self, batch: list[Finished]) -> None:
+        """Write a batch, retrying while the database is unreachable.
+
+        A database that is down is waited for (outcomes are not dropped), but at most
+        ``_GIVE_UP_WHEN_STOPPING`` seconds once the scheduler shuts down; any other error
+        is retried twice, then the batch is logged and dropped rather than blocking
+        everything behind it.
+        """
+        failures = 0
+        started = time.monotonic()
         while True:
             try:
                 self._store.finish_runs([finished.result for finished in batch])
                 break
             except StoreError as exc:
+                failures += 1
+                transient = isinstance(exc, DatabaseUnavailableError)
+                stopping_too_long = (
+                    self._stopping and time.monotonic() - started > _GIVE_UP_WHEN_STOPPING
+                )
+                if (not transient and failures >= 3) or stopping_too_long:
+                    logger.error(
+                        "dropping %d run outcomes that cannot be recorded: %s", len(batch), exc
+                    )
+                    break
                 logger.warning("cannot record %d run outcomes (%s); retrying", len(batch), exc)
-                threading.Event().wait(self._retry_delay)
+                time.sleep(min(self._retry_delay * failures, 5.0))
         try:
             self._after_write(batch)
         except Exception:

@@ -200,7 +200,10 @@ class Store(ABC):
 
     @abstractmethod
     def finish_runs(self, results: Sequence[RunResult]) -> None:
-        """Write the outcome of finished runs (one batch, one transaction)."""
+        """Write the outcome of finished runs (one batch, one transaction).
+
+        A run marked ``lost`` takes the reported outcome: its node was only cut off.
+        """
 
     # -- nodes -------------------------------------------------------------------------------
 

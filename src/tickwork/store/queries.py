@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     table,
     update,
@@ -209,6 +210,13 @@ def insert_runs() -> Insert:
     return insert(runs_table)
 
 
+def _reportable() -> ColumnElement[bool]:
+    """Outcomes a finished run's report may replace: a node declared dead that was only
+    cut off (a database outage, a long pause) reports what really happened when back.
+    (No IN list: an expanding parameter cannot be used with ``executemany``.)"""
+    return or_(runs.outcome == "running", runs.outcome == "lost")
+
+
 def finish_runs() -> Update:
     """Executemany form, keyed by the unique (``b_job_id``, ``b_scheduled_time``)."""
     return (
@@ -216,7 +224,7 @@ def finish_runs() -> Update:
         .where(
             runs.job_id == bindparam("b_job_id"),
             runs.scheduled_time == bindparam("b_scheduled_time", type_=UTCDateTime),
-            runs.outcome == "running",
+            _reportable(),
         )
         .values(
             outcome=bindparam("b_outcome"),
@@ -421,7 +429,7 @@ def finish_runs_from_arrays() -> Update:
         .where(
             runs.job_id == rows.c.job_id,
             runs.scheduled_time == rows.c.scheduled_time,
-            runs.outcome == "running",
+            _reportable(),
         )
         .values({name: rows.c[name] for name in _FINISH_COLUMNS[2:]})
     )

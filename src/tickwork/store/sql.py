@@ -17,11 +17,12 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, literal
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from tickwork.clock import Clock, SystemClock
 from tickwork.exceptions import (
     ConflictError,
+    DatabaseUnavailableError,
     JobLookupError,
     NodeLookupError,
     StoreError,
@@ -119,6 +120,8 @@ class SQLStore(Store):
                 conn.commit()
         except TickworkError:
             raise
+        except OperationalError as exc:
+            raise DatabaseUnavailableError(f"database unavailable: {exc}") from exc
         except SQLAlchemyError as exc:
             raise StoreError(f"database error: {exc}") from exc
 
