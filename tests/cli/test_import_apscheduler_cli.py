@@ -15,7 +15,7 @@ from tests.integration.test_import_apscheduler import (
     write_apscheduler_store,
 )
 from tickwork import Scheduler
-from tickwork.importers.command import import_apscheduler_command
+from tickwork.cli.import_apscheduler import import_apscheduler_command
 
 FAILED_IDS = {*UNCONVERTIBLE, *CRAFTED, "corrupt"}
 

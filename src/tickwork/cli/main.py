@@ -7,10 +7,10 @@ import click
 from tickwork import __version__
 from tickwork.cli.base import TickworkGroup, json_option, open_scheduler, with_store_options
 from tickwork.cli.cluster import nodes, pause, resume
+from tickwork.cli.import_apscheduler import import_apscheduler_command
 from tickwork.cli.jobs import jobs
 from tickwork.cli.runs import runs
 from tickwork.cli.serve import serve
-from tickwork.importers.command import import_apscheduler_command
 
 
 @click.group(cls=TickworkGroup)

@@ -20,38 +20,13 @@ from collections.abc import Sequence
 
 import click
 
-from tickwork.exceptions import ConfigurationError, StoreError, TickworkError
+from tickwork.cli.base import EXIT_FAILURE, as_cli_error
+from tickwork.exceptions import TickworkError
 from tickwork.importers.apscheduler import import_apscheduler
 from tickwork.importers.apscheduler_store import DEFAULT_TABLE, display_url
 from tickwork.importers.report import ImportReport
 from tickwork.scheduler import Scheduler
 from tickwork.store import DEFAULT_URL
-
-EXIT_INCOMPLETE = 1
-EXIT_USAGE = 2
-EXIT_DATABASE = 3
-
-
-class ImportFailed(click.ClickException):
-    """The import could not run; nothing was added."""
-
-    exit_code = 1
-
-
-class BadImportInput(ImportFailed):
-    exit_code = EXIT_USAGE
-
-
-class ImportDatabaseError(ImportFailed):
-    exit_code = EXIT_DATABASE
-
-
-def _cli_error(error: TickworkError) -> ImportFailed:
-    if isinstance(error, StoreError):
-        return ImportDatabaseError(f"database error: {error}")
-    if isinstance(error, ConfigurationError):
-        return BadImportInput(str(error))
-    return ImportFailed(str(error))
 
 
 @click.command("import-apscheduler")
@@ -105,7 +80,7 @@ def import_apscheduler_command(
             all_or_nothing=all_or_nothing,
         )
     except TickworkError as exc:
-        raise _cli_error(exc) from None
+        raise as_cli_error(exc) from None
     finally:
         if scheduler is not None:
             scheduler.close()
@@ -114,7 +89,7 @@ def import_apscheduler_command(
     else:
         _print_report(report, display_url(database))
     if not report.complete:
-        raise click.exceptions.Exit(EXIT_INCOMPLETE)
+        raise click.exceptions.Exit(EXIT_FAILURE)
 
 
 def _print_report(report: ImportReport, database: str) -> None:
