@@ -32,7 +32,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -44,7 +43,6 @@ if str(ROOT) not in sys.path:  # run as a script: make ``bench`` importable
 from bench.bench_engine import (  # noqa: E402
     LIB_TITLES,
     LIBS,
-    RESULTS_DIR,
     Metric,
     Metrics,
     Record,
@@ -52,10 +50,12 @@ from bench.bench_engine import (  # noqa: E402
     _ratio,
     _tail,
     aps_url,
+    error_lines,
     fresh_database,
     lateness_metrics,
     median_metric,
     utc,
+    write_results,
 )
 from bench.cluster_jobs import OUT_ENV  # noqa: E402
 
@@ -710,32 +710,8 @@ def render_report(records: list[Record], args: argparse.Namespace, elapsed: floa
         lines += ["### log samples (first distinct warnings/errors per run)", "", "```"]
         lines += [f"{r.scenario} {r.variant} {r.lib} {r.backend}: {s}" for r, s in samples]
         lines += ["```", ""]
-    errors = [r for r in records if r.error]
-    if errors:
-        lines += ["### errors", ""]
-        for r in errors:
-            lines += [f"- {r.scenario} {r.variant} {r.lib} {r.backend} #{r.repeat + 1}:", "```"]
-            lines += [r.error or "", "```"]
+    lines += error_lines(records)
     return "\n".join(lines) + "\n"
-
-
-def write_results(
-    records: list[Record], report: str, args: argparse.Namespace, elapsed: float
-) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    raw = {
-        "started": stamp,
-        "args": vars(args),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "elapsed_s": elapsed,
-        "records": [asdict(r) for r in records],
-    }
-    path = RESULTS_DIR / f"cluster-{stamp}.json"
-    path.write_text(json.dumps(raw, indent=1, default=str))
-    (RESULTS_DIR / f"cluster-{stamp}.md").write_text(report)
-    return path
 
 
 # -- command line ----------------------------------------------------------------------------
@@ -762,7 +738,7 @@ def main(argv: list[str] | None = None) -> None:
     records = run_suite(args)
     elapsed = time.perf_counter() - began
     report = render_report(records, args, elapsed)
-    path = write_results(records, report, args, elapsed)
+    path = write_results(records, report, args, elapsed, name="cluster")
     print(report)
     print(f"raw results: {path.relative_to(ROOT)} (+ .md)", file=sys.stderr)
 

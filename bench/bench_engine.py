@@ -392,19 +392,30 @@ def render_report(records: list[Record], args: argparse.Namespace, elapsed: floa
             scenario in args.scenario or scenario != "add_one_by_one"
         ):
             lines.extend(scenario_table(scenario, records))
+    lines += error_lines(records)
+    return "\n".join(lines) + "\n"
+
+
+def error_lines(records: list[Record]) -> list[str]:
+    """The report's section listing failed runs with their output."""
+    lines: list[str] = []
     errors = [r for r in records if r.error]
     if errors:
         lines += ["### errors", ""]
         for r in errors:
             lines += [f"- {r.scenario} {r.variant} {r.lib} {r.backend} #{r.repeat + 1}:", "```"]
             lines += [r.error or "", "```"]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def write_results(
-    records: list[Record], report: str, args: argparse.Namespace, elapsed: float
+    records: list[Record],
+    report: str,
+    args: argparse.Namespace,
+    elapsed: float,
+    name: str = "engine",
 ) -> Path:
-    """Raw records as JSON next to the markdown report, both named by timestamp."""
+    """Raw records as JSON next to the markdown report, both named ``name-timestamp``."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     raw = {
@@ -415,9 +426,9 @@ def write_results(
         "elapsed_s": elapsed,
         "records": [asdict(r) for r in records],
     }
-    path = RESULTS_DIR / f"engine-{stamp}.json"
-    path.write_text(json.dumps(raw, indent=1))
-    (RESULTS_DIR / f"engine-{stamp}.md").write_text(report)
+    path = RESULTS_DIR / f"{name}-{stamp}.json"
+    path.write_text(json.dumps(raw, indent=1, default=str))
+    (RESULTS_DIR / f"{name}-{stamp}.md").write_text(report)
     return path
 
 
