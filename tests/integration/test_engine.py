@@ -155,11 +155,10 @@ def test_grace_is_also_judged_when_a_worker_starts_the_fire(
     assert "started" in (run.error or "")
 
 
-def test_cron_job_across_dst_changes_fires_once_per_day(
-    make_scheduler: Callable[..., Scheduler],
-) -> None:
-    berlin = ZoneInfo("Europe/Berlin")
-    start = datetime(2026, 3, 27, 12, 0, tzinfo=berlin)
+def nightly_in_berlin(
+    make_scheduler: Callable[..., Scheduler], start: datetime
+) -> tuple[Scheduler, ManualClock]:
+    """A running scheduler at ``start`` with a cron job at 02:30 Berlin time."""
     scheduler, clock = start_at(make_scheduler, start)
     scheduler.add_job(
         "nightly",
@@ -167,9 +166,18 @@ def test_cron_job_across_dst_changes_fires_once_per_day(
         trigger="cron",
         hour=2,
         minute=30,
-        timezone=berlin,
+        timezone=ZoneInfo("Europe/Berlin"),
         misfire_grace_time=None,
     )
+    return scheduler, clock
+
+
+def test_cron_job_across_dst_changes_fires_once_per_day(
+    make_scheduler: Callable[..., Scheduler],
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 3, 27, 12, 0, tzinfo=berlin)
+    scheduler, clock = nightly_in_berlin(make_scheduler, start)
     fired: list[datetime] = []
     for day in range(1, 5):  # 28th .. 31st March: spring forward on the 29th
         clock.set(start + timedelta(days=day))
@@ -191,16 +199,7 @@ def test_cron_job_across_dst_changes_fires_once_per_day(
 def test_cron_job_on_the_fall_back_day_fires_once(make_scheduler: Callable[..., Scheduler]) -> None:
     berlin = ZoneInfo("Europe/Berlin")
     start = datetime(2026, 10, 24, 12, 0, tzinfo=berlin)
-    scheduler, clock = start_at(make_scheduler, start)
-    scheduler.add_job(
-        "nightly",
-        jobs.record,
-        trigger="cron",
-        hour=2,
-        minute=30,
-        timezone=berlin,
-        misfire_grace_time=None,
-    )
+    scheduler, clock = nightly_in_berlin(make_scheduler, start)
     # step through both 02:30s of the 25th, then past 02:30 on the 26th, one claim each
     for hours, expected_runs in ((13, 0), (14, 0), (15, 1), (15.5, 1), (39, 2)):
         clock.set(start + timedelta(hours=hours))
