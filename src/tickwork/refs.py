@@ -103,7 +103,10 @@ def import_ref(text: str) -> Callable[..., Any]:
     for depth, name in enumerate(parts):
         namespace = vars(container)
         if name not in namespace:
-            raise InvalidJobError(f"func reference {text!r} cannot be imported: no {name!r}")
+            owner = getattr(container, "__qualname__", ref.module)
+            raise InvalidJobError(
+                f"func reference {text!r} cannot be imported: {owner} defines no {name!r}"
+            )
         value = namespace[name]
         qualname = ".".join(parts[: depth + 1])
         if depth < len(parts) - 1:
@@ -254,4 +257,17 @@ def _match(patterns: tuple[re.Pattern[str] | None, ...], names: list[str]) -> bo
 
 def parse_patterns(texts: Iterable[object]) -> tuple[RefPattern, ...]:
     """Parse allow-list patterns; the first bad one raises, named."""
+    if isinstance(texts, str):
+        raise ConfigurationError(f"allowed callables must be a list of patterns, got {texts!r}")
     return tuple(RefPattern(text) for text in texts)
+
+
+def check_patterns(texts: Iterable[object], key: str) -> tuple[str, ...]:
+    """The patterns of config key ``key``, checked when the config is loaded.
+
+    :raises ConfigurationError: naming the key and the first bad pattern.
+    """
+    try:
+        return tuple(pattern.text for pattern in parse_patterns(texts))
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{key}: {exc}") from None
