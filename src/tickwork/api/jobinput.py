@@ -170,7 +170,10 @@ def _check_func(spec: dict[str, Any], registry: TaskRegistry | None, *, required
     if not isinstance(func, str) or not func:
         raise ApiError(400, "func is required and must be a 'module:qualname' or task name", "func")
     if registry is not None:
-        registry.check_allowed(func)
+        try:
+            registry.check_allowed(func)
+        except InvalidJobError as exc:  # allowed, but there is nothing of that name
+            raise ApiError(400, str(exc), "func") from None
 
 
 def _check_call_editable(
