@@ -6,8 +6,8 @@ leaves to status codes in one function::
     TickworkError
     ├── ConfigurationError           bad arguments or settings (REST: 400)
     │   ├── TriggerArgumentError     a trigger field has a bad name, type or value
-    │   ├── InvalidJobError          a job cannot be built or stored (not JSON, bad option)
-    │   └── CallableNotAllowedError  a callable that may not be scheduled (by REST: 403)
+    │   └── InvalidJobError          a job cannot be built or stored (not JSON, bad option)
+    │       └── CallableNotAllowedError  its callable may not be scheduled (REST: 403)
     ├── ConflictError                a job id that is already taken (409)
     ├── JobLookupError               no job with that id (404)
     ├── NodeLookupError              no node with that id (404)
@@ -50,7 +50,7 @@ class InvalidJobError(ConfigurationError):
     """A job cannot be built or stored, for instance because an argument is not JSON."""
 
 
-class CallableNotAllowedError(ConfigurationError):
+class CallableNotAllowedError(InvalidJobError):
     """The callable may not be scheduled: for an untrusted caller it is neither a registered
     task nor allow-listed, and for anyone a reference naming something its module does not
     define (see :mod:`tickwork.refs`)."""

@@ -51,9 +51,19 @@ class WaitressApi:
             return response.status_code, None
 
     def close(self) -> None:
+        """Close every socket from inside the server's own loop (closing them from this
+        thread races with its ``select``), so the loop ends with an empty map."""
         self._session.close()
-        self._server.close()
+        channels = self._server._map  # waitress's socket map: server, trigger, connections
+
+        def close_all() -> None:
+            for channel in list(channels.values()):
+                channel.close()
+
+        self._server.trigger.pull_trigger(close_all)
         self._thread.join(10)
+        assert not self._thread.is_alive(), "waitress did not stop"
+        self._server.task_dispatcher.shutdown()
 
 
 def open_api(app: Flask, transport: str) -> Api:

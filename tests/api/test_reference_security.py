@@ -20,6 +20,7 @@ from tests.api.http import Api, WaitressApi, open_api
 from tests.conftest import eventually
 from tests.refjobs import jobs as victim
 from tests.unit.test_refs import ISSUE_FORMS, MALFORMED, MODULE, PRIVATE, REFUSED_NAMES
+from tickwork import ConfigurationError, Scheduler
 from tickwork.flask import APScheduler
 
 MakeApp = Callable[..., tuple[Flask, APScheduler]]
@@ -106,7 +107,7 @@ def test_issue_forms_over_http_are_each_403(served: tuple[Api, APScheduler]) -> 
 
 
 def test_what_the_module_defines_is_accepted(served: tuple[Api, APScheduler]) -> None:
-    api, scheduler = served
+    api = served[0]
     status, body = api.call(
         "POST", "/scheduler/jobs", {"id": "n", "func": f"{MODULE}:notify", "args": ["hi"]}
     )
@@ -124,6 +125,17 @@ def test_a_missing_name_is_400_even_when_the_module_getattr_answers(
     status, body = api.call("POST", "/scheduler/jobs", {"id": "x", "func": f"{MODULE}:nothing"})
     assert (status, body["field"]) == (400, "func")
     assert scheduler.get_jobs() == []
+
+
+def test_a_bad_allow_list_pattern_is_refused_at_init_app(sqlite_url: str) -> None:
+    app = Flask(__name__)
+    app.config["SCHEDULER_ALLOWED_CALLABLES"] = ["myapp.jobs:**.*", "myapp.*:*", "**:*"]
+    scheduler = Scheduler(sqlite_url)
+    try:
+        with pytest.raises(ConfigurationError, match=r"SCHEDULER_ALLOWED_CALLABLES: .*'\*\*:\*'"):
+            APScheduler(scheduler).init_app(app)
+    finally:
+        scheduler.close()
 
 
 # -- what a job calls cannot be changed unless the API could have added it --------------------
@@ -162,7 +174,7 @@ def test_the_call_of_a_trusted_job_cannot_be_patched(
 def test_a_trusted_job_can_be_managed_and_run_as_it_is(
     served: tuple[Api, APScheduler], trusted_job: Path
 ) -> None:
-    api, scheduler = served
+    api = served[0]
     assert api.call("PATCH", "/scheduler/jobs/shell", {"name": "nightly shell"})[0] == 200
     assert api.call("PATCH", "/scheduler/jobs/shell", {"trigger": "interval", "hours": 1})[0] == 200
     assert api.call("POST", "/scheduler/jobs/shell/pause")[0] == 200
@@ -191,6 +203,7 @@ def test_allowed_and_registered_jobs_keep_changeable_arguments(
 
 def test_concurrent_run_nows_start_at_most_max_instances(make_app: MakeApp) -> None:
     app, scheduler = make_app()
+    jobs.gate.clear()  # the runs hold until the test opens it
     scheduler.start()
     scheduler.add_job("slow", "tests.jobs:wait_for_gate", trigger="date",
                       run_date="2999-01-01T00:00:00+00:00", max_instances=1)  # fmt: skip

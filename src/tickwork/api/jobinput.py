@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from tickwork.api.errors import ApiError
-from tickwork.exceptions import ConfigurationError, InvalidJobError
+from tickwork.exceptions import CallableNotAllowedError, ConfigurationError, InvalidJobError
 from tickwork.job import JOB_OPTIONS, Job
 from tickwork.tasks import TaskRegistry
 
@@ -172,6 +172,8 @@ def _check_func(spec: dict[str, Any], registry: TaskRegistry | None, *, required
     if registry is not None:
         try:
             registry.check_allowed(func)
+        except CallableNotAllowedError:
+            raise
         except InvalidJobError as exc:  # allowed, but there is nothing of that name
             raise ApiError(400, str(exc), "func") from None
 
