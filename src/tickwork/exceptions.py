@@ -6,12 +6,13 @@ leaves to status codes in one function::
     TickworkError
     ├── ConfigurationError           bad arguments or settings (REST: 400)
     │   ├── TriggerArgumentError     a trigger field has a bad name, type or value
-    │   ├── InvalidJobError          a job cannot be built or stored (not JSON, bad option)
-    │   └── CallableNotAllowedError  a callable is not a registered task nor allow-listed (403)
+    │   └── InvalidJobError          a job cannot be built or stored (not JSON, bad option)
+    │       └── CallableNotAllowedError  its callable may not be scheduled (REST: 403)
     ├── ConflictError                a job id that is already taken (409)
     ├── JobLookupError               no job with that id (404)
     ├── NodeLookupError              no node with that id (404)
     ├── SchedulerStateError          start while running, shutdown while stopped (400)
+    │   └── MaxInstancesReachedError a run-now of a job already running max_instances times (409)
     └── StoreError                   the database failed; the driver's error is ``__cause__``
         └── DatabaseUnavailableError the database cannot be reached (worth retrying)
 
@@ -49,8 +50,10 @@ class InvalidJobError(ConfigurationError):
     """A job cannot be built or stored, for instance because an argument is not JSON."""
 
 
-class CallableNotAllowedError(ConfigurationError):
-    """The callable is neither a registered task nor matched by the allow-list."""
+class CallableNotAllowedError(InvalidJobError):
+    """The callable may not be scheduled: for an untrusted caller it is neither a registered
+    task nor allow-listed, and for anyone a reference naming something its module does not
+    define (see :mod:`tickwork.refs`)."""
 
 
 class ConflictError(TickworkError):
@@ -85,6 +88,19 @@ class NodeLookupError(TickworkError, KeyError):
 
 class SchedulerStateError(TickworkError):
     """The scheduler is not in a state that allows the call (start twice, shut down twice)."""
+
+
+class MaxInstancesReachedError(SchedulerStateError):
+    """A manual run was refused: the job already has ``max_instances`` runs running,
+    counted across the cluster."""
+
+    def __init__(self, job_id: str, max_instances: int) -> None:
+        self.job_id = job_id
+        self.max_instances = max_instances
+        super().__init__(
+            f"job {job_id} is already running {max_instances} time(s), its max_instances; "
+            "run it again when a run has finished"
+        )
 
 
 class StoreError(TickworkError):

@@ -1,75 +1,43 @@
-"""Turning callables into stored references and back, and deciding which may be scheduled.
+"""Registered tasks and the allow-list: which callables may be scheduled, and by whom.
 
-A job stores its callable as text: either ``"package.module:qualname"`` or the name of a
-task registered with :meth:`TaskRegistry.task`. Resolution is cached because the engine
-resolves on every fire.
+A job stores its callable as text: either ``"package.module:qualname"`` (the grammar and
+resolver of :mod:`tickwork.refs`) or the name of a task registered with
+:meth:`TaskRegistry.task`. Resolution is cached because the engine resolves on every fire.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import importlib
-import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from tickwork.exceptions import CallableNotAllowedError, InvalidJobError
+from tickwork.refs import RefPattern, callable_to_ref, import_ref, parse_patterns, parse_ref
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def callable_to_ref(func: Callable[..., Any]) -> str:
-    """Return the ``"module:qualname"`` reference of an importable callable.
-
-    Lambdas, nested functions and bound methods of instances cannot be imported again in
-    another process, so they are refused rather than stored as something that breaks later.
-    """
-    module = getattr(func, "__module__", None)
-    qualname = getattr(func, "__qualname__", None)
-    if inspect.ismethod(func) and not inspect.isclass(func.__self__):
-        raise InvalidJobError(
-            f"{func!r} is a bound method of an instance; schedule a module-level function, "
-            "a static/class method, or a registered task instead"
-        )
-    if not module or not qualname or "<lambda>" in qualname or "<locals>" in qualname:
-        raise InvalidJobError(
-            f"{func!r} cannot be referenced by an import path; schedule a module-level "
-            "function or register it with @scheduler.task"
-        )
-    ref = f"{module}:{qualname}"
-    if import_ref(ref) is not func:
-        raise InvalidJobError(f"{ref} does not resolve back to {func!r}")
-    return ref
-
-
-def import_ref(ref: str) -> Callable[..., Any]:
-    """Import the object named by a ``"module:qualname"`` reference."""
-    module_name, sep, qualname = ref.partition(":")
-    if not sep or not module_name or not qualname:
-        raise InvalidJobError(f"func reference {ref!r} is not of the form 'module:qualname'")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise InvalidJobError(f"func reference {ref!r} cannot be imported: {exc}") from None
-    if not callable(target):
-        raise InvalidJobError(f"func reference {ref!r} is not callable")
-    return target  # type: ignore[no-any-return]
 
 
 class TaskRegistry:
     """Named callables plus an allow-list of reference patterns.
 
-    Python code may schedule any importable callable. Callers from outside (the REST API)
-    may only name a registered task or a reference matching ``allowed_patterns`` (shell
-    wildcards such as ``"myapp.jobs:*"``); nothing else is imported on their behalf.
+    Python code may schedule any callable a module defines. Callers from outside (the REST
+    API) may only name a registered task or a reference matching ``allowed_patterns``
+    (:class:`~tickwork.refs.RefPattern`, such as ``"myapp.jobs:*"``); a reference that
+    matches no pattern is refused before anything is imported.
     """
 
     def __init__(self, allowed_patterns: Iterable[str] = ()) -> None:
         self._tasks: dict[str, Callable[..., Any]] = {}
         self._resolved: dict[str, Callable[..., Any]] = {}
-        self.allowed_patterns: tuple[str, ...] = tuple(allowed_patterns)
+        self._patterns: tuple[RefPattern, ...] = parse_patterns(allowed_patterns)
+
+    @property
+    def allowed_patterns(self) -> tuple[str, ...]:
+        return tuple(pattern.text for pattern in self._patterns)
+
+    @allowed_patterns.setter
+    def allowed_patterns(self, texts: Iterable[str]) -> None:
+        """Replace the patterns; a bad one raises ConfigurationError and changes nothing."""
+        self._patterns = parse_patterns(texts)
 
     def register(self, func: F, name: str | None = None) -> F:
         """Register ``func`` under ``name`` (default: its ``module:qualname``)."""
@@ -100,14 +68,31 @@ class TaskRegistry:
         return callable_to_ref(func)
 
     def check_allowed(self, ref: str) -> None:
-        """Refuse a reference an untrusted caller may not schedule, without importing it."""
+        """Refuse a reference an untrusted caller may not schedule.
+
+        A registered task passes by name. Anything else must pass the grammar and match a
+        pattern before its module is imported, then resolve to a callable that module
+        defines (:func:`~tickwork.refs.import_ref`).
+
+        :raises CallableNotAllowedError: the reference may not be scheduled.
+        :raises InvalidJobError: it is allowed, but nothing of that name exists.
+        """
         if ref in self._tasks:
             return
-        if any(fnmatch.fnmatchcase(ref, pattern) for pattern in self.allowed_patterns):
-            return
-        raise CallableNotAllowedError(
-            f"func {ref!r} is not a registered task and matches no allowed pattern"
-        )
+        parsed = parse_ref(ref)
+        if not any(pattern.matches(parsed) for pattern in self._patterns):
+            raise CallableNotAllowedError(
+                f"func {ref!r} is not a registered task and matches no allowed pattern"
+            )
+        self.resolve(ref)
+
+    def is_allowed(self, ref: str) -> bool:
+        """Whether :meth:`check_allowed` passes: an untrusted caller may schedule ``ref``."""
+        try:
+            self.check_allowed(ref)
+        except InvalidJobError:  # CallableNotAllowedError included
+            return False
+        return True
 
     def resolve(self, ref: str) -> Callable[..., Any]:
         """Return the callable behind a stored reference (cached)."""

@@ -215,3 +215,47 @@ def test_serve_beyond_loopback_without_auth_is_refused(sqlite_url: str) -> None:
     assert "Traceback" not in result.stderr
     nodes = json.loads(cli(sqlite_url, "nodes", "list", "--all", "--json").stdout)
     assert nodes == []  # refused before joining the cluster
+
+
+@pytest.mark.slow
+def test_serve_refuses_every_traversal_of_the_issue(
+    database_url: str, tmp_path: Path, lines: Path
+) -> None:
+    config = tmp_path / "refs.toml"
+    config.write_text(
+        'allowed_callables = ["tests.refjobs.jobs:*"]\n[engine]\npoll_interval = 0.05\n'
+    )
+    running = start_server(database_url, config)
+    try:
+        marker = tmp_path / "pwned"
+        forms = ["os.system", "subprocess.check_output", "sys.exit", "__dict__.update",
+                 "__builtins__.pop", "notify.__globals__.update"]  # fmt: skip
+        body = {"trigger": "date", "args": [f"touch {marker}"], "kwargs": {"WEBHOOK_URL": "x"}}
+        for form in forms:
+            func = f"tests.refjobs.jobs:{form}"
+            posted = requests.post(f"{running.api}/jobs", json={"id": "e", "func": func, **body},
+                                   timeout=10)  # fmt: skip
+            assert (posted.status_code, posted.json()["field"]) == (403, "func"), form
+        sentinel = {"id": "s", "func": "tests.refjobs.jobs:notify", "args": ["s"]}
+        assert requests.post(f"{running.api}/jobs", json=sentinel, timeout=10).status_code == 200
+
+        def result() -> object:
+            runs = requests.get(f"{running.api}/runs?job_id=s", timeout=10).json()
+            return runs and runs[0]["outcome"] == "succeeded" and runs[0]["result"]
+
+        assert eventually(result, timeout=20) == '"https://hooks.example/tickwork s"'
+        assert not marker.exists()
+        assert running.process.poll() is None
+    finally:
+        running.process.kill()
+        running.process.communicate(timeout=30)
+
+
+def test_serve_refuses_a_bad_allow_list_pattern_with_exit_2(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('allowed_callables = ["*:*"]\n')
+    result = cli(sqlite_url, "serve", "--port", "0", "--config", str(config))
+    assert result.returncode == 2
+    assert "'*:*'" in result.stderr

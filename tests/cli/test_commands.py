@@ -196,3 +196,14 @@ def test_unreachable_database_is_exit_3(tmp_path: object) -> None:
     result = make_invoker("postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")("jobs", "list")
     assert result.exit_code == 3
     assert result.stderr.startswith("Error: database error")
+
+
+def test_run_now_of_a_full_job_says_so_and_exits_1(cli: Invoke, database_url: str) -> None:
+    cli("jobs", "add", "busy", "tests.jobs:add", "-t", "cron", "-a", "hour=3", "--args", "[2, 3]")
+    with stopped_scheduler(database_url) as scheduler:
+        scheduler.store.start_manual_run("busy", None)  # a run still going on some node
+    refused = cli("jobs", "run", "busy")
+    assert refused.exit_code == 1
+    assert "job busy is already running 1 time(s), its max_instances" in refused.stderr
+    with stopped_scheduler(database_url) as scheduler:
+        assert len(scheduler.get_runs("busy")) == 1

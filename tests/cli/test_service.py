@@ -282,3 +282,16 @@ def test_flask_metrics_behind_config_key(tmp_path: Path) -> None:
 
 def test_parse_config_defaults() -> None:
     assert parse_config({}) == ServiceConfig()
+
+
+@pytest.mark.parametrize(
+    "pattern", ["*:*", "myapp.jobs:__*", "myapp.jobs", "myapp..jobs:*", "myapp.jobs:a?"]
+)
+def test_a_bad_allow_list_pattern_stops_the_config_naming_it(tmp_path: Path, pattern: str) -> None:
+    path = write_config(tmp_path, f"allowed_callables = ['myapp.jobs:*', '{pattern}']")
+    with pytest.raises(ConfigurationError) as caught:
+        load_config(path)
+    assert f"allowed_callables: allowed callable pattern {pattern!r}" in str(caught.value)
+    result = make_invoker(f"sqlite:///{tmp_path}/x.sqlite")("jobs", "list", "--config", str(path))
+    assert result.exit_code == 2
+    assert repr(pattern) in result.stderr

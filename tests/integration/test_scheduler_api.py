@@ -13,11 +13,13 @@ from tickwork import (
     STATE_PAUSED,
     STATE_RUNNING,
     STATE_STOPPED,
+    CallableNotAllowedError,
     ConfigurationError,
     ConflictError,
     InvalidJobError,
     JobLookupError,
     ManualClock,
+    MaxInstancesReachedError,
     Outcome,
     Scheduler,
     SchedulerStateError,
@@ -325,6 +327,31 @@ def test_run_job_when_stopped_runs_inline_and_records(scheduler: Scheduler) -> N
     (run,) = scheduler.get_runs("n")
     assert run.outcome is Outcome.SUCCEEDED
     assert run.manual
+
+
+def test_run_now_is_refused_while_max_instances_runs_are_running(scheduler: Scheduler) -> None:
+    """The store counts running runs and inserts the manual one in one locked transaction,
+    so a run-now from any node sees the others; when full, nothing is recorded."""
+    scheduler.add_job("two", jobs.record, trigger="date", run_date=FAR, max_instances=2)
+    scheduler.store.start_manual_run("two", None)
+    scheduler.store.start_manual_run("two", None)
+    with pytest.raises(MaxInstancesReachedError, match="max_instances") as caught:
+        scheduler.run_job("two")
+    assert (caught.value.job_id, caught.value.max_instances) == ("two", 2)
+    assert len(scheduler.get_runs("two")) == 2
+    assert jobs.calls == []
+
+
+def test_trusted_string_references_resolve_only_what_the_module_defines(
+    scheduler: Scheduler,
+) -> None:
+    """The resolver used at fire time is the same for trusted callers: no attribute walk."""
+    for ref in ("tests.jobs:os.system", "tests.jobs:time.sleep", "os:system"):
+        with pytest.raises(CallableNotAllowedError):
+            scheduler.add_job("x", ref, trigger="date", run_date=FAR)
+    assert scheduler.add_job("x", "posix:system", trigger="date", run_date=FAR).func_ref == (
+        "posix:system"
+    )
 
 
 def test_listeners_receive_events_matching_their_mask(scheduler: Scheduler) -> None:

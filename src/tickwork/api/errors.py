@@ -19,6 +19,7 @@ from tickwork.exceptions import (
     ConfigurationError,
     ConflictError,
     JobLookupError,
+    MaxInstancesReachedError,
     NodeLookupError,
     SchedulerStateError,
     StoreError,
@@ -73,6 +74,8 @@ def error_response(exc: BaseException) -> Response:
         return json_response(error_body(f"Node {exc.node_id} not found"), 404)
     if isinstance(exc, ConflictError):
         return json_response(error_body(f"Job {exc.job_id} already exists."), 409)
+    if isinstance(exc, MaxInstancesReachedError):
+        return json_response(error_body(str(exc)), 409)
     if isinstance(exc, CallableNotAllowedError):
         return json_response(error_body(str(exc), "func"), 403)
     if isinstance(exc, TriggerArgumentError):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from tickwork.api.errors import ApiError
-from tickwork.exceptions import ConfigurationError, InvalidJobError
+from tickwork.exceptions import CallableNotAllowedError, ConfigurationError, InvalidJobError
 from tickwork.job import JOB_OPTIONS, Job
 from tickwork.tasks import TaskRegistry
 
@@ -32,6 +32,10 @@ JOB_KEYS = JOB_OPTIONS | {
     "jobstore",
     "replace_existing",
 }
+
+
+#: What a job calls; only changeable over the API on jobs the API could have added.
+CALL_FIELDS = ("func", "args", "kwargs")
 
 
 def flatten_trigger(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,7 +109,11 @@ def job_changes(
     without ``trigger`` change the current trigger: they are merged into its fields
     (``{"minutes": 5}`` on an interval job keeps its other units and its start date).
 
-    :param current: loads the stored job; called only when its trigger is needed.
+    What the job calls (``func``, ``args``, ``kwargs``) may only change when its current
+    func is one the client could have scheduled itself (:meth:`TaskRegistry.is_allowed`):
+    a job added by trusted code with, say, ``os:system`` and fixed arguments keeps them.
+
+    :param current: loads the stored job; called only when its func or trigger is needed.
     """
     _reject_nul(body)
     changes = flatten_trigger(body)
@@ -114,6 +122,14 @@ def job_changes(
         raise ApiError(400, "id cannot be changed", "id")
     if "replace_existing" in changes:
         raise ApiError(400, "replace_existing only applies when adding a job", "replace_existing")
+    stored: list[Job] = []
+
+    def load() -> Job:
+        if not stored:
+            stored.append(current())
+        return stored[0]
+
+    _check_call_editable(changes, load, registry)
     _check_func(changes, registry, required=False)
     _check_arguments(changes)
     _check_max_instances(changes)
@@ -121,7 +137,7 @@ def job_changes(
     _check_trigger_name(changes)
     trigger_fields = {key for key in changes if key not in JOB_KEYS}
     if trigger_fields and "trigger" not in changes:
-        merged = current().trigger.to_dict()
+        merged = load().trigger.to_dict()
         changes["trigger"] = merged.pop("type")
         changes = {**merged, **changes}
     return changes
@@ -154,7 +170,30 @@ def _check_func(spec: dict[str, Any], registry: TaskRegistry | None, *, required
     if not isinstance(func, str) or not func:
         raise ApiError(400, "func is required and must be a 'module:qualname' or task name", "func")
     if registry is not None:
-        registry.check_allowed(func)
+        try:
+            registry.check_allowed(func)
+        except CallableNotAllowedError:
+            raise
+        except InvalidJobError as exc:  # allowed, but there is nothing of that name
+            raise ApiError(400, str(exc), "func") from None
+
+
+def _check_call_editable(
+    changes: Mapping[str, Any], current: Callable[[], Job], registry: TaskRegistry
+) -> None:
+    """Refuse changing what a job calls unless its current func is REST-schedulable."""
+    field = next((key for key in CALL_FIELDS if key in changes), None)
+    if field is None:
+        return
+    func_ref = current().func_ref
+    if not registry.is_allowed(func_ref):
+        raise ApiError(
+            403,
+            f"{field} of job {current().id} cannot be changed over the API: its func "
+            f"{func_ref!r} is not a registered task nor allowed; it may only be paused, "
+            "resumed, run as it is or removed",
+            field,
+        )
 
 
 def _check_max_instances(spec: dict[str, Any]) -> None:

@@ -31,7 +31,12 @@ _NO_CONTENT = {"204": {"description": "Done."}}
 _BAD = {"400": _error("Invalid input; `error_message` names the field.")}
 _NO_JOB = {"404": _error("No job with that id.")}
 _NO_NODE = {"404": _error("No node with that id.")}
-_NOT_ALLOWED = {"403": _error("func is neither a registered task nor allow-listed.")}
+_NOT_ALLOWED = {
+    "403": _error(
+        "func is neither a registered task nor allow-listed, or the job's current func is "
+        "not, so what it calls cannot change; `field` names the field."
+    )
+}
 _NEXT_LINK = {
     "Link": {
         "description": 'The next page, as `<url>; rel="next"`, while more items follow.',
@@ -178,7 +183,11 @@ def _operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "operationId": "run_job",
                 "description": "Runs now through the executor; recorded in the run history.",
                 "parameters": job_path,
-                "responses": {"200": job, **_NO_JOB},
+                "responses": {
+                    "200": job,
+                    **_NO_JOB,
+                    "409": _error("The job already has max_instances runs running."),
+                },
             }
         },
         "/jobs/{job_id}/runs": {

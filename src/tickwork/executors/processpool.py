@@ -16,8 +16,8 @@ from tickwork.executors.base import (
     failure,
     run_fire,
 )
+from tickwork.refs import import_ref
 from tickwork.store.base import Fire
-from tickwork.tasks import import_ref
 
 
 class ProcessPoolExecutor(Executor):

@@ -17,6 +17,7 @@ from typing import Any
 from tickwork.api.auth import HTTPAuth
 from tickwork.exceptions import ConfigurationError
 from tickwork.executors import Executor
+from tickwork.refs import check_patterns
 
 logger = logging.getLogger("tickwork.flask")
 
@@ -62,7 +63,9 @@ def read_settings(config: Mapping[str, Any]) -> FlaskSettings:
         timezone=_zone_name(config.get("SCHEDULER_TIMEZONE")),
         executors=_executors(config.get("SCHEDULER_EXECUTORS") or {}),
         job_defaults=dict(config.get("SCHEDULER_JOB_DEFAULTS") or {}),
-        allowed_callables=tuple(config.get("SCHEDULER_ALLOWED_CALLABLES") or ()),
+        allowed_callables=check_patterns(
+            config.get("SCHEDULER_ALLOWED_CALLABLES") or (), "SCHEDULER_ALLOWED_CALLABLES"
+        ),
         jobs=tuple(config.get("SCHEDULER_JOBS") or config.get("JOBS") or ()),
         api_enabled=bool(api_enabled),
         api_prefix=prefix,

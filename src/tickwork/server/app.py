@@ -16,11 +16,11 @@ from tickwork.api.jobinput import trusted_job_specs
 from tickwork.dashboard import DASHBOARD_PATH, install_dashboard
 from tickwork.exceptions import ConfigurationError
 from tickwork.metrics import SchedulerMetrics, install_metrics
+from tickwork.refs import import_ref
 from tickwork.scheduler import Scheduler
 from tickwork.server.auth import basic_users_check
 from tickwork.server.config import ServiceConfig
 from tickwork.server.loading import LoadedApp, load_app
-from tickwork.tasks import import_ref
 
 METRICS_PATH = "/metrics"
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from tickwork.engine import EngineSettings
 from tickwork.exceptions import ConfigurationError
+from tickwork.refs import check_patterns
 
 #: Comma-separated bearer tokens added to ``[auth] tokens`` (keeps secrets out of files).
 TOKENS_VARIABLE = "TICKWORK_API_TOKENS"
@@ -133,7 +134,9 @@ def parse_config(data: Mapping[str, Any], source: Path | None = None) -> Service
         database=_typed(data, "database", str),
         app=_typed(data, "app", str),
         timezone=_typed(data, "timezone", str),
-        allowed_callables=_strings(data, "allowed_callables", ""),
+        allowed_callables=check_patterns(
+            _strings(data, "allowed_callables", ""), "allowed_callables"
+        ),
         tasks=_string_table(data, "tasks", ""),
         host=_typed(server, "host", str, "server."),
         port=port,

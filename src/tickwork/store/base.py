@@ -196,6 +196,10 @@ class Store(ABC):
     def start_manual_run(self, job_id: str, node_id: str | None) -> Fire:
         """Record a run-now of the job as ``running`` on this node, without touching its
         schedule, and return it as a fire. JobLookupError if there is no such job.
+
+        Counting the job's running runs and inserting this one happen in one transaction
+        that holds the job row, so concurrent run-nows (from any node) never exceed
+        ``max_instances``: MaxInstancesReachedError once it is reached.
         """
 
     @abstractmethod

@@ -24,6 +24,7 @@ from tickwork.exceptions import (
     ConflictError,
     DatabaseUnavailableError,
     JobLookupError,
+    MaxInstancesReachedError,
     NodeLookupError,
     StoreError,
     TickworkError,
@@ -365,9 +366,14 @@ class SQLStore(Store):
     @retry_on_disconnect
     def start_manual_run(self, job_id: str, node_id: str | None) -> Fire:
         with self._transaction() as conn:
-            row = conn.execute(q.select_job(job_id)).one_or_none()
+            # The job row lock (PostgreSQL; SQLite's write lock covers it) serialises this
+            # with other manual runs and claims of the job, so the count stays true.
+            row = conn.execute(q.select_job(job_id, for_update=True)).one_or_none()
             if row is None:
                 raise JobLookupError(job_id)
+            counted = conn.execute(q.count_running_runs([job_id])).one_or_none()
+            if counted is not None and counted[1] >= row.max_instances:
+                raise MaxInstancesReachedError(job_id, row.max_instances)
             now = self._current_time(conn)
             run = _run_row(job_id, now, node_id, Outcome.RUNNING, now)
             run["manual"] = True
