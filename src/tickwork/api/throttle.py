@@ -20,10 +20,10 @@ from __future__ import annotations
 import ipaddress
 import math
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from time import monotonic
 
 #: Wrong credentials a client may send before it has to wait.
 FREE_FAILURES = 5
@@ -33,7 +33,7 @@ FIRST_DELAY = 1.0
 MAX_DELAY = 300.0
 #: A client quiet for this long (seconds) after its last failure and wait starts afresh.
 FORGET_AFTER = 900.0
-#: Clients remembered at once; the least recently failing are forgotten first.
+#: Clients remembered at once; the least recently seen are forgotten first.
 MAX_CLIENTS = 10_000
 
 
@@ -51,8 +51,8 @@ class FailureThrottle:
     :param clock: monotonic seconds; tests pass a clock that only moves when told.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self._clock = clock or monotonic
         self._clients: OrderedDict[str, _Client] = OrderedDict()
         self._lock = threading.Lock()
 
