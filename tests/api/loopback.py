@@ -60,13 +60,31 @@ class Loopback:
 
 @contextmanager
 def serve(app: Any) -> Iterator[Loopback]:
-    """Serve ``app`` with waitress on 127.0.0.1 in a thread until the block ends."""
-    server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    """Serve ``app`` with waitress on 127.0.0.1 in a thread until the block ends.
+
+    Stopping: finish the requests in progress, then close every socket of waitress's loop
+    (listener, connections, its wake-up pipe); the loop ends when none is left.
+    """
+    server: Any = waitress.create_server(
+        app, host="127.0.0.1", port=0, threads=8, asyncore_loop_timeout=0.05
+    )
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except (OSError, ValueError):
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, name="waitress", daemon=True)
     thread.start()
     try:
         yield Loopback("127.0.0.1", server.effective_port)
     finally:
-        server.close()
+        stopping.set()
         server.task_dispatcher.shutdown()
+        for channel in list(server._map.values()):
+            channel.close()
         thread.join(10)
+        assert not thread.is_alive(), "waitress did not stop"
