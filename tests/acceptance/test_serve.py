@@ -144,6 +144,16 @@ def test_serve_runs_jobs_from_http_cli_and_config(
         timeout=10,
     )
     assert posted.status_code == 200, posted.text
+    # What a cross-site page could send is refused (tests/api/test_csrf.py has every form).
+    forged = requests.post(
+        f"{server.api}/pause", data="{}", headers={"Content-Type": "text/plain"}, timeout=10
+    )
+    assert forged.status_code == 415
+    foreign = requests.post(
+        f"{server.api}/pause", headers={"Origin": "https://evil.example"}, timeout=10
+    )
+    assert foreign.status_code == 403
+    assert requests.get(server.api, timeout=10).json()["is_paused"] is False
     added = cli(
         database_url, "jobs", "add", "from-cli", "tests.jobs:append_line", "-t", "interval",
         "-a", "seconds=0.3", "--args", json.dumps([str(lines), "cli"]),
@@ -259,3 +269,18 @@ def test_serve_refuses_a_bad_allow_list_pattern_with_exit_2(
     result = cli(sqlite_url, "serve", "--port", "0", "--config", str(config))
     assert result.returncode == 2
     assert "'*:*'" in result.stderr
+
+
+@pytest.mark.parametrize("password", ["", "short"])
+def test_serve_refuses_a_weak_basic_password_with_exit_2(
+    sqlite_url: str, tmp_path: Path, password: str
+) -> None:
+    config = tmp_path / "tickwork.toml"
+    config.write_text(f'[auth]\nbasic_users = {{ admin = "{password}" }}\n')
+    result = cli(sqlite_url, "serve", "--port", "0", "--config", str(config))
+    assert result.returncode == 2, result.stderr
+    assert "auth.basic_users.admin: the password is" in result.stderr
+    assert "at least 12 characters" in result.stderr
+    assert "Traceback" not in result.stderr
+    nodes = json.loads(cli(sqlite_url, "nodes", "list", "--all", "--json").stdout)
+    assert nodes == []  # refused before joining the cluster

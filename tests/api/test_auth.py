@@ -9,6 +9,7 @@ import flask_apscheduler.auth
 import pytest
 from flask import Flask
 
+from tickwork.api.throttle import FREE_FAILURES
 from tickwork.flask import APScheduler, HTTPBasicAuth, HTTPBearerAuth
 
 TOKEN = "s3cret-token-of-32-characters!!!"
@@ -103,3 +104,36 @@ def test_openapi_document_is_public_and_documents_401(make_app: MakeApp) -> None
     document = app.test_client().get("/scheduler/openapi.json").get_json()
     assert document["paths"]["/scheduler/jobs"]["get"]["responses"]["401"]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_failed_sign_ins_back_off_per_client_before_the_callback(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flask-APScheduler's callback may hash a password: a client that keeps failing is
+    answered 429 without calling it, while other clients and valid tokens still get in."""
+    monkeypatch.setattr("tickwork.api.throttle.monotonic", lambda: 0.0)  # time stands still
+    app, scheduler = make_app(SCHEDULER_AUTH=HTTPBasicAuth(), SCHEDULER_API_TOKENS=[TOKEN])
+    calls: list[str] = []
+
+    @scheduler.authenticate
+    def check(auth: dict[str, str]) -> bool:
+        calls.append(auth["username"])
+        return _guest_only(auth)
+
+    client = app.test_client()
+    attacker = {"REMOTE_ADDR": "203.0.113.9"}
+    for _ in range(FREE_FAILURES):
+        denied = client.get("/scheduler", headers=basic("guest", "x"), environ_base=attacker)
+        assert denied.status_code == 401
+    throttled = client.get("/scheduler", headers=basic("guest", "x"), environ_base=attacker)
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "1"
+    assert len(calls) == FREE_FAILURES
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    assert client.get("/scheduler", headers=bearer, environ_base=attacker).status_code == 200
+    other = {"REMOTE_ADDR": "198.51.100.4"}
+    assert (
+        client.get("/scheduler", headers=basic("guest", "guest"), environ_base=other).status_code
+        == 200
+    )
+    assert len(calls) == FREE_FAILURES + 1

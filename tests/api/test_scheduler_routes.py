@@ -87,7 +87,7 @@ def test_shutdown_rejects_bad_bodies(
 ) -> None:
     scheduler.start()
     if isinstance(body, str):
-        response = client.post("/scheduler/shutdown", data=body)
+        response = client.post("/scheduler/shutdown", data=body, content_type="application/json")
     else:
         response = client.post("/scheduler/shutdown", json=body)
     assert response.status_code == 400

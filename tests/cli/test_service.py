@@ -34,7 +34,7 @@ allow_insecure = false
 
 [auth]
 tokens = ["0123456789abcdef0123"]
-basic_users = {{ admin = "secret" }}
+basic_users = {{ admin = "correct horse battery" }}
 
 [executors.default]
 type = "threadpool"
@@ -171,14 +171,18 @@ def make_service(tmp_path: Path, **overrides: object) -> tuple[Scheduler, Flask]
 
 def test_service_routes_auth_and_metrics(tmp_path: Path) -> None:
     token = "0123456789abcdef0123"
-    scheduler, app = make_service(tmp_path, tokens=(token,), basic_users={"admin": "pw"})
+    scheduler, app = make_service(
+        tmp_path, tokens=(token,), basic_users={"admin": "correct horse battery"}
+    )
     try:
         client = app.test_client()
         assert client.get("/scheduler/jobs").status_code == 401
         assert client.get("/metrics").status_code == 401
         bearer = {"Authorization": f"Bearer {token}"}
         assert client.get("/scheduler/jobs", headers=bearer).json == []
-        basic = {"Authorization": "Basic " + base64.b64encode(b"admin:pw").decode()}
+        basic = {
+            "Authorization": "Basic " + base64.b64encode(b"admin:correct horse battery").decode()
+        }
         assert client.get("/scheduler/jobs", headers=basic).status_code == 200
         wrong = {"Authorization": "Basic " + base64.b64encode(b"admin:no").decode()}
         assert client.get("/scheduler/jobs", headers=wrong).status_code == 401

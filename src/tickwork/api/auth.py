@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 from flask import request
 
+from tickwork.api.errors import ApiError
+from tickwork.api.throttle import FailureThrottle, client_key
 from tickwork.exceptions import ConfigurationError
 
 
@@ -83,6 +85,10 @@ class HTTPBearerAuth:
         return f'Bearer realm="{self.www_authenticate_realm}"'
 
 
+#: The body of a 401, as Flask-APScheduler words it.
+ACCESS_DENIED = "Access Denied"
+
+
 @dataclass(frozen=True)
 class ApiAuth:
     """The API's authentication policy.
@@ -91,11 +97,14 @@ class ApiAuth:
     :param callback: returns the callback registered with ``@authenticate`` (looked up per
         request, since apps often register it after ``init_app``).
     :param tokens: bearer tokens accepted without a callback.
+    :param throttle: makes clients that keep sending wrong credentials wait, so the
+        callback (often a slow password hash) is not run for them.
     """
 
     scheme: HTTPAuth | None = None
     callback: Callable[[], Callable[[Any], Any] | None] = lambda: None
     tokens: frozenset[str] = field(default_factory=frozenset)
+    throttle: FailureThrottle = field(default_factory=FailureThrottle)
 
     @classmethod
     def build(
@@ -103,30 +112,62 @@ class ApiAuth:
         scheme: HTTPAuth | None,
         callback: Callable[[], Callable[[Any], Any] | None],
         tokens: Iterable[str] = (),
+        throttle: FailureThrottle | None = None,
     ) -> ApiAuth:
         token_set = frozenset(tokens)
         if any(not isinstance(token, str) or len(token) < 16 for token in token_set):
             raise ConfigurationError("API tokens must be strings of at least 16 characters")
-        return cls(scheme, callback, token_set)
+        return cls(scheme, callback, token_set, throttle or FailureThrottle())
 
     @property
     def enabled(self) -> bool:
         return self.scheme is not None or bool(self.tokens)
 
-    def allows(self) -> bool:
-        """Whether the current request is authenticated (always, when auth is off)."""
+    def require(self) -> None:
+        """Let the current request through if authenticated (always, when auth is off).
+
+        A valid bearer token is checked first, in constant time; it is cheap, so it is
+        accepted even from a client that has to wait. Everything else passes the throttle.
+
+        :raises ApiError: 401 with the challenge, or 429 with ``Retry-After``.
+        """
         if not self.enabled:
-            return True
+            return
         token = _credentials("bearer") if self.tokens else None
         if token is not None and any(
             hmac.compare_digest(token.encode(), known.encode()) for known in self.tokens
         ):
-            return True
-        if self.scheme is None:
+            return
+        authorization = self.scheme.get_authorization() if self.scheme is not None else None
+        callback = self.callback() if authorization is not None else None
+        if token is None and callback is None:
+            raise self._denied()  # no credentials to check: costs nothing, not counted
+        client = client_key(request.remote_addr)
+        wait = self.throttle.admit(client)
+        if wait:
+            raise ApiError(
+                429,
+                f"too many failed sign-ins from this address; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+        succeeded = False
+        try:
+            succeeded = callback is not None and bool(callback(authorization))
+        finally:
+            self.throttle.settle(client, succeeded=succeeded)
+        if not succeeded:
+            raise self._denied()
+
+    def allows(self) -> bool:
+        """Whether the current request is authenticated (always, when auth is off)."""
+        try:
+            self.require()
+        except ApiError:
             return False
-        authorization = self.scheme.get_authorization()
-        callback = self.callback()
-        return authorization is not None and callback is not None and bool(callback(authorization))
+        return True
+
+    def _denied(self) -> ApiError:
+        return ApiError(401, ACCESS_DENIED, headers={"WWW-Authenticate": self.challenge()})
 
     def challenge(self) -> str:
         """The ``WWW-Authenticate`` header value of a 401."""

@@ -20,6 +20,8 @@ logger = logging.getLogger("tickwork.api")
 class ApiContext:
     """State shared by the API's views, built once by :func:`~tickwork.api.install_api`.
 
+    :param allowed_origins: browser origins besides the API's own that may send writes
+        (normalised by :func:`~tickwork.api.csrf.parse_allowed_origins`).
     :param start: what ``POST /start`` calls; the Flask extension passes its own ``start``
         so that ``SCHEDULER_ALLOWED_HOSTS`` applies there too.
     """
@@ -27,6 +29,7 @@ class ApiContext:
     scheduler: Scheduler
     auth: ApiAuth = field(default_factory=ApiAuth)
     allowed_hosts: Sequence[str] = ("*",)
+    allowed_origins: frozenset[str] = frozenset()
     host_name: str = field(default_factory=lambda: socket.gethostname().lower())
     start: Callable[[], None] | None = None
     _warned_open: bool = False

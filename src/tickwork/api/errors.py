@@ -35,13 +35,21 @@ class ApiError(Exception):
     :param status: the HTTP status code.
     :param message: what is wrong, for people; it names the offending field.
     :param field: the offending field or parameter, for programs, when there is one.
+    :param headers: sent with the response (``WWW-Authenticate``, ``Retry-After``).
     """
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.field = field
+        self.headers = headers
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -65,7 +73,7 @@ def error_response(exc: BaseException) -> Response:
     with its traceback and answered with a generic 500 that leaks nothing.
     """
     if isinstance(exc, ApiError):
-        return json_response(error_body(exc.message, exc.field), exc.status)
+        return json_response(error_body(exc.message, exc.field), exc.status, exc.headers)
     if isinstance(exc, HTTPException) and exc.code is not None and exc.code < 500:
         return json_response(error_body(exc.description or exc.name), exc.code)
     if isinstance(exc, JobLookupError):

@@ -3,7 +3,8 @@
 Routes are added to the app itself, not through a blueprint, because Flask-APScheduler's
 endpoint names (``SCHEDULER_ENDPOINT_PREFIX`` + ``get_job``, e.g. ``scheduler.get_job``)
 must stay valid for ``url_for``, and a configurable prefix may contain any text. Every
-view runs behind one guard that checks auth and maps errors, so no view deals with either.
+view runs behind one guard that refuses cross-site writes, checks auth and maps errors, so no
+view deals with any of them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import Flask, Response
 
 from tickwork.api import views_history, views_jobs, views_scheduler
 from tickwork.api.context import ApiContext
+from tickwork.api.csrf import check_write
 from tickwork.api.errors import error_body, error_response, json_response
 from tickwork.api.openapi import build_openapi
 from tickwork.exceptions import ConfigurationError
@@ -95,18 +97,17 @@ def install_api(
 
 
 def _guard(ctx: ApiContext, view: View) -> Callable[..., Response]:
-    """Wrap ``view``: 401 unless authenticated, then map any exception to its response."""
+    """Wrap ``view``: refuse foreign or non-JSON writes (403/415) before any auth work, then
+    401/429 unless authenticated, then map any exception to its response."""
 
     def guarded(**path: Any) -> Response:
-        if not ctx.auth.allows():
-            return json_response(
-                error_body("Access Denied"), 401, {"WWW-Authenticate": ctx.auth.challenge()}
-            )
-        ctx.note_request()
-        if any("\x00" in value for value in path.values()):
-            # No stored id can hold NUL, and PostgreSQL refuses it even in a lookup.
-            return json_response(error_body("not found"), 404)
         try:
+            check_write(ctx.allowed_origins)
+            ctx.auth.require()
+            ctx.note_request()
+            if any("\x00" in value for value in path.values()):
+                # No stored id can hold NUL, and PostgreSQL refuses it even in a lookup.
+                return json_response(error_body("not found"), 404)
             return view(ctx, **path)
         except Exception as exc:
             return error_response(exc)

@@ -10,6 +10,7 @@ from typing import Any
 
 from tickwork import __version__
 from tickwork.api.auth import ApiAuth
+from tickwork.api.csrf import UNSAFE_METHODS
 from tickwork.api.openapi_schemas import SCHEMAS
 
 _ID_PATTERN = "^[^/\\x00]+$"
@@ -43,6 +44,7 @@ _NEXT_LINK = {
         "schema": {"type": "string"},
     }
 }
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}}
 _LOCATION = {"Location": {"description": "The updated resource.", "schema": {"type": "string"}}}
 
 
@@ -249,13 +251,28 @@ def _runs_response() -> dict[str, Any]:
 
 
 def build_openapi(prefix: str, *, auth: ApiAuth | None = None) -> dict[str, Any]:
-    """The document for an API mounted at ``prefix``; with auth on, 401s and security too."""
+    """The document for an API mounted at ``prefix``; with auth on, 401s and security too.
+
+    Writes may also answer 403 (another origin) and 415 (not JSON), see
+    :mod:`tickwork.api.csrf`; with auth, 429 while a client must wait after failures.
+    """
     paths: dict[str, dict[str, Any]] = {}
     for path, operations in _operations().items():
-        for operation in operations.values():
-            operation["responses"]["503"] = _error("The database is unavailable; retry.")
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            responses["503"] = _error("The database is unavailable; retry.")
             if auth is not None and auth.enabled:
-                operation["responses"]["401"] = _error("Missing or wrong credentials.")
+                responses["401"] = _error("Missing or wrong credentials.")
+                responses["429"] = {
+                    **_error("Too many failed sign-ins from this address."),
+                    "headers": _RETRY_AFTER,
+                }
+            if method.upper() in UNSAFE_METHODS:
+                responses["415"] = _error("A body not sent as `application/json`.")
+                cross_origin = "The request came from another origin (CSRF)."
+                if "403" in responses:
+                    cross_origin = f"{responses['403']['description']} Or: {cross_origin}"
+                responses["403"] = _error(cross_origin)
         paths[prefix + path] = operations
     paths[prefix + "/openapi.json"] = {
         "get": {

@@ -31,8 +31,10 @@ def _no_constants(name: str) -> Any:
 
 
 def json_body(*, required: bool = True) -> dict[str, Any]:
-    """The request body as a JSON object, whatever the Content-Type (as Flask-APScheduler).
+    """The request body as a JSON object.
 
+    The API's guard has already refused bodies not sent as ``application/json``
+    (:mod:`tickwork.api.csrf`), so the Content-Type is not looked at again here.
     Python's parser accepts ``NaN``, ``Infinity`` and ``1e400``; they are refused here,
     because they cannot be stored as JSON nor sent back to a client.
     """

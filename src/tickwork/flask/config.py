@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tickwork.api.auth import HTTPAuth
+from tickwork.api.csrf import parse_allowed_origins
 from tickwork.exceptions import ConfigurationError
 from tickwork.executors import Executor
 from tickwork.refs import check_patterns
@@ -42,6 +43,7 @@ class FlaskSettings:
     api_prefix: str = "/scheduler"
     endpoint_prefix: str = "scheduler."
     allowed_hosts: tuple[str, ...] = ("*",)
+    allowed_origins: frozenset[str] = frozenset()
     auth: HTTPAuth | None = None
     api_tokens: tuple[str, ...] = ()
     metrics_enabled: bool = False
@@ -71,6 +73,9 @@ def read_settings(config: Mapping[str, Any]) -> FlaskSettings:
         api_prefix=prefix,
         endpoint_prefix=config.get("SCHEDULER_ENDPOINT_PREFIX", "scheduler.") or "",
         allowed_hosts=tuple(config.get("SCHEDULER_ALLOWED_HOSTS") or ("*",)),
+        allowed_origins=parse_allowed_origins(
+            config.get("SCHEDULER_ALLOWED_ORIGINS") or (), "SCHEDULER_ALLOWED_ORIGINS"
+        ),
         auth=config.get("SCHEDULER_AUTH"),
         api_tokens=tuple(config.get("SCHEDULER_API_TOKENS") or ()),
         metrics_enabled=bool(config.get("SCHEDULER_METRICS_ENABLED", False)),

@@ -101,10 +101,14 @@ class APScheduler:
             deferred(self._scheduler)
         self._deferred.clear()
         self._load_jobs(settings.jobs)
+        # One policy for the API and metrics, so both count a client's failures together.
+        auth = ApiAuth.build(
+            settings.auth, lambda: self.scheduler.auth_callback, settings.api_tokens
+        )
         if self.api_enabled:
-            self._load_api(app, settings)
+            self._load_api(app, settings, auth)
         if settings.metrics_enabled:
-            self._load_metrics(app, settings)
+            self._load_metrics(app, settings, auth)
         self._add_commands(app)
 
     def _build_scheduler(self, app: Flask, settings: FlaskSettings) -> Scheduler:
@@ -131,10 +135,7 @@ class APScheduler:
         if specs:
             self.scheduler.add_jobs(specs, replace_existing=True)
 
-    def _load_api(self, app: Flask, settings: FlaskSettings) -> None:
-        auth = ApiAuth.build(
-            settings.auth, lambda: self.scheduler.auth_callback, settings.api_tokens
-        )
+    def _load_api(self, app: Flask, settings: FlaskSettings, auth: ApiAuth) -> None:
         if not auth.enabled:
             logger.warning(
                 "the tickwork REST API at %s has no authentication: anyone who can reach this "
@@ -146,6 +147,7 @@ class APScheduler:
             self.scheduler,
             auth=auth,
             allowed_hosts=settings.allowed_hosts,
+            allowed_origins=settings.allowed_origins,
             host_name=self._host_name,
             start=self.start,
         )
@@ -153,13 +155,10 @@ class APScheduler:
         if settings.dashboard_enabled:
             install_dashboard(app, self.api_prefix, endpoint_prefix=self.endpoint_prefix)
 
-    def _load_metrics(self, app: Flask, settings: FlaskSettings) -> None:
+    def _load_metrics(self, app: Flask, settings: FlaskSettings, auth: ApiAuth) -> None:
         """``SCHEDULER_METRICS_ENABLED``: Prometheus metrics, behind the API's auth if any."""
         from tickwork.metrics import SchedulerMetrics, install_metrics
 
-        auth = ApiAuth.build(
-            settings.auth, lambda: self.scheduler.auth_callback, settings.api_tokens
-        )
         install_metrics(
             app,
             SchedulerMetrics(self.scheduler),

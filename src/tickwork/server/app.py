@@ -18,7 +18,7 @@ from tickwork.exceptions import ConfigurationError
 from tickwork.metrics import SchedulerMetrics, install_metrics
 from tickwork.refs import import_ref
 from tickwork.scheduler import Scheduler
-from tickwork.server.auth import basic_users_check
+from tickwork.server.auth import BasicUsers
 from tickwork.server.config import ServiceConfig
 from tickwork.server.loading import LoadedApp, load_app
 
@@ -116,7 +116,7 @@ def build_service(
     else:
         prefix, endpoint_prefix = config.api_prefix, "scheduler."
         auth = _config_auth(config, scheduler)
-        context = ApiContext(scheduler, auth=auth)
+        context = ApiContext(scheduler, auth=auth, allowed_origins=config.allowed_origins)
         install_api(app, context, prefix=prefix, endpoint_prefix=endpoint_prefix)
     prefix = prefix.rstrip("/")
     paths = [("API", prefix)]
@@ -148,7 +148,7 @@ def _redirect(location: str) -> Response:
 def _config_auth(config: ServiceConfig, scheduler: Scheduler) -> ApiAuth:
     """Tokens and Basic users from the file; else the app's ``@scheduler.authenticate``."""
     if config.basic_users:
-        check = basic_users_check(config.basic_users)
+        check = BasicUsers(config.basic_users)
         return ApiAuth.build(HTTPBasicAuth(), lambda: check, config.all_tokens())
     scheme = HTTPBasicAuth() if scheduler.auth_callback is not None else None
     return ApiAuth.build(scheme, lambda: scheduler.auth_callback, config.all_tokens())

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from tickwork.api.csrf import parse_allowed_origins
 from tickwork.engine import EngineSettings
 from tickwork.exceptions import ConfigurationError
 from tickwork.refs import check_patterns
+from tickwork.server.auth import check_basic_users
 
 #: Comma-separated bearer tokens added to ``[auth] tokens`` (keeps secrets out of files).
 TOKENS_VARIABLE = "TICKWORK_API_TOKENS"
@@ -39,7 +41,16 @@ _TOP_KEYS = frozenset(
     }
 )
 _SERVER_KEYS = frozenset(
-    {"host", "port", "api_prefix", "threads", "metrics", "metrics_public", "allow_insecure"}
+    {
+        "host",
+        "port",
+        "api_prefix",
+        "threads",
+        "metrics",
+        "metrics_public",
+        "allow_insecure",
+        "allowed_origins",
+    }
 )
 _AUTH_KEYS = frozenset({"tokens", "basic_users"})
 _ENGINE_KEYS = frozenset(f.name for f in fields(EngineSettings))
@@ -64,6 +75,7 @@ class ServiceConfig:
     metrics: bool = True
     metrics_public: bool = False
     allow_insecure: bool = False
+    allowed_origins: frozenset[str] = frozenset()
     tokens: tuple[str, ...] = ()
     basic_users: dict[str, str] = field(default_factory=dict)
     executors: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -145,8 +157,11 @@ def parse_config(data: Mapping[str, Any], source: Path | None = None) -> Service
         metrics=_flag(server, "metrics", True),
         metrics_public=_flag(server, "metrics_public", False),
         allow_insecure=_flag(server, "allow_insecure", False),
+        allowed_origins=parse_allowed_origins(
+            server.get("allowed_origins", []), "server.allowed_origins"
+        ),
         tokens=_strings(auth, "tokens", "auth."),
-        basic_users=_string_table(auth, "basic_users", "auth."),
+        basic_users=check_basic_users(_string_table(auth, "basic_users", "auth.")),
         executors={name: dict(spec) for name, spec in executors.items()},
         job_defaults=dict(_table(data, "job_defaults")),
         engine=_engine(_table(data, "engine")),

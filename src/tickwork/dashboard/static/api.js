@@ -2,7 +2,9 @@
 //
 // Credentials live in sessionStorage (gone when the tab closes) as a ready Authorization
 // header. Requests are sent with `credentials: "omit"`, so the browser never shows its own
-// Basic-auth prompt on a 401: the dashboard's login form asks instead.
+// Basic-auth prompt on a 401: the dashboard's login form asks instead. Every write says
+// `Content-Type: application/json`, body or not: the API refuses other writes (a defence
+// against cross-site forms), and the dashboard's are the API's own origin.
 
 const STORAGE_KEY = "tickwork.authorization";
 
@@ -41,7 +43,7 @@ export class Api {
   async request(method, path, body) {
     const headers = { Accept: "application/json" };
     if (this.authorization) headers.Authorization = this.authorization;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (method !== "GET") headers["Content-Type"] = "application/json";
     let response;
     try {
       response = await fetch(this.base + path, {

@@ -1,0 +1,135 @@
+"""Which requests may change state: JSON bodies only, sent from this origin or an allowed one.
+
+A browser re-sends cached HTTP Basic credentials with any request to the API's origin, so a
+page on another site could otherwise drive the API (cross-site request forgery). Two rules
+close that, both decided before any authentication work:
+
+* **JSON only.** An unsafe request with a body must say ``Content-Type: application/json``
+  (parameters such as ``charset`` are fine); anything else is 415. Cross-site pages can
+  send ``text/plain``, form and multipart bodies without asking, but not JSON: a browser
+  first sends a CORS preflight, which this API never approves. A request *without* a body
+  may leave the Content-Type out (``curl -X POST .../pause``, Flask-APScheduler clients);
+  if it names one, it must be JSON, so an empty HTML form is refused too.
+* **Same origin only.** Body-less requests are what the first rule lets through, and
+  ``fetch`` or ``navigator.sendBeacon`` can send them cross-site. Browsers label them:
+  ``Sec-Fetch-Site`` says ``cross-site`` or ``same-site``, ``Origin`` names the page's
+  origin (``null`` when hidden), and ``Referer`` when ``Origin`` is missing (older
+  browsers). An unsafe request whose labels point anywhere but this server's own host, or
+  an origin from ``allowed_origins``, is 403. Programs send none of these headers and are
+  not affected.
+
+Safe methods (GET, HEAD, OPTIONS) change nothing and are not checked: the same-origin
+policy already keeps another site from reading the answers, since no CORS headers are sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+from flask import request
+
+from tickwork.api.errors import ApiError
+from tickwork.exceptions import ConfigurationError
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+JSON_MEDIA_TYPE = "application/json"
+
+#: ``Sec-Fetch-Site`` values that name another origin; ``same-site`` includes sibling
+#: subdomains and other ports of the same host, which are not necessarily trusted.
+_FOREIGN_SITES = frozenset({"cross-site", "same-site"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, normalised; ``None`` if it has none.
+
+    Host names are lowercased and default ports dropped, so ``HTTPS://Ops.Example:443/x``
+    and ``https://ops.example`` are the same origin.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    shown_port = "" if port is None or port == _DEFAULT_PORTS[scheme] else f":{port}"
+    return f"{scheme}://{host}{shown_port}"
+
+
+def parse_allowed_origins(values: object, key: str) -> frozenset[str]:
+    """Check a configured list of origins such as ``["https://ops.example.com"]``.
+
+    :param key: the config key, named in errors.
+    :raises ConfigurationError: not a list of strings, or an entry that is not exactly an
+        origin (no path, query or wildcard; ``null`` is never trusted).
+    """
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ConfigurationError(f"{key} must be a list of origins such as 'https://host'")
+    origins = set()
+    for value in values:
+        origin = origin_of(value) if isinstance(value, str) else None
+        if origin is None or urlsplit(value.strip()).path not in ("", "/"):
+            raise ConfigurationError(
+                f"{key}: {value!r} is not an origin; write scheme://host[:port], "
+                "e.g. 'https://ops.example.com'"
+            )
+        origins.add(origin)
+    return frozenset(origins)
+
+
+def check_write(allowed_origins: frozenset[str]) -> None:
+    """Refuse the current request if it is an unsafe one from elsewhere or not JSON.
+
+    :raises ApiError: 403 for a foreign origin, 415 for a body that is not JSON.
+    """
+    if request.method not in UNSAFE_METHODS:
+        return
+    _check_origin(allowed_origins)
+    _check_content_type()
+
+
+def _check_origin(allowed: frozenset[str]) -> None:
+    origin_header = request.headers.get("Origin")
+    referer = request.headers.get("Referer")
+    claimed = origin_header if origin_header is not None else referer
+    site = request.headers.get("Sec-Fetch-Site", "").strip().lower()
+    if claimed is None:
+        if site in _FOREIGN_SITES:
+            _refuse(f"Sec-Fetch-Site is {site} and the request names no Origin")
+        return
+    source = "Origin" if origin_header is not None else "Referer"
+    origin = origin_of(claimed)
+    if origin is None:
+        _refuse(f"{source} {claimed.strip()!r} is not an origin this API can trust")
+    if origin in allowed:
+        return
+    if site in _FOREIGN_SITES:
+        _refuse(f"{source} {origin} is {site} and not in the allowed origins")
+    scheme = origin.partition(":")[0]
+    if origin != origin_of(f"{scheme}://{request.host}"):
+        _refuse(f"{source} {origin} is not this server ({request.host}) nor an allowed origin")
+
+
+def _refuse(reason: str) -> NoReturn:
+    raise ApiError(
+        403, f"cross-origin request refused: {reason}; see allowed_origins", "Origin"
+    ) from None
+
+
+def _check_content_type() -> None:
+    given = request.headers.get("Content-Type")
+    has_body = bool(request.content_length) or "Transfer-Encoding" in request.headers
+    if given is None and not has_body:
+        return
+    if request.mimetype != JSON_MEDIA_TYPE:
+        shown = "none" if given is None else repr(given)
+        raise ApiError(
+            415,
+            f"the request body must be sent as Content-Type: {JSON_MEDIA_TYPE}, got {shown}",
+            "Content-Type",
+        )
