@@ -9,11 +9,13 @@ leaves to status codes in one function::
     │   ├── InvalidJobError          a job cannot be built or stored (not JSON, bad option)
     │   └── CallableNotAllowedError  a callable is not a registered task nor allow-listed (403)
     ├── ConflictError                a job id that is already taken (409)
+    ├── JobFinishedError             resume of a job whose trigger has no fire time left (409)
     ├── JobLookupError               no job with that id (404)
     ├── NodeLookupError              no node with that id (404)
     ├── SchedulerStateError          start while running, shutdown while stopped (400)
     └── StoreError                   the database failed; the driver's error is ``__cause__``
-        └── DatabaseUnavailableError the database cannot be reached (worth retrying)
+        ├── DatabaseUnavailableError the database cannot be reached (worth retrying)
+        └── SchemaMismatchError      the database's schema is not the one this tickwork needs
 
 Argument errors also derive from :class:`ValueError`, and lookup errors from
 :class:`KeyError`, so code written against APScheduler's exceptions keeps working.
@@ -27,7 +29,15 @@ class TickworkError(Exception):
 
 
 class ConfigurationError(TickworkError, ValueError):
-    """Bad arguments or settings; nothing was changed."""
+    """Bad arguments or settings; nothing was changed.
+
+    :param field: the offending field, for programs (the REST API's ``"field"``), when
+        the error is about one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class TriggerArgumentError(ConfigurationError):
@@ -39,10 +49,11 @@ class TriggerArgumentError(ConfigurationError):
     """
 
     def __init__(self, field: str, value: object, reason: str) -> None:
-        self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        super().__init__(f"{field}={value!r}: {reason}", field=field)
+
+    field: str
 
 
 class InvalidJobError(ConfigurationError):
@@ -59,6 +70,17 @@ class ConflictError(TickworkError):
     def __init__(self, job_id: str) -> None:
         self.job_id = job_id
         super().__init__(f"Job identifier ({job_id}) conflicts with an existing job")
+
+
+class JobFinishedError(TickworkError):
+    """The job's trigger has no fire time left, so it cannot be resumed; it is kept."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(
+            f"Job {job_id} cannot be resumed: its trigger has no fire time left "
+            "(give it a new trigger, or remove it)"
+        )
 
 
 class JobLookupError(TickworkError, KeyError):
@@ -94,3 +116,8 @@ class StoreError(TickworkError):
 class DatabaseUnavailableError(StoreError):
     """The database cannot be reached right now (down, restarting, network); retrying
     later may succeed."""
+
+
+class SchemaMismatchError(StoreError):
+    """The database's schema is not the one this version of tickwork needs (a newer
+    revision, or tables and columns missing); the message says what to do."""

@@ -70,10 +70,9 @@ def pause_job(ctx: ApiContext, job_id: str) -> Response:
 
 
 def resume_job(ctx: ApiContext, job_id: str) -> Response:
-    """Resume from now; ``null`` when the schedule had nothing left and the job was removed
-    (what Flask-APScheduler answers in that case)."""
-    job = ctx.scheduler.resume_job(job_id)
-    return json_response(None if job is None else job_to_json(job))
+    """Resume from now; 409 when the trigger has no fire time left (the job is kept,
+    where Flask-APScheduler would delete it and answer ``null``)."""
+    return json_response(job_to_json(ctx.scheduler.resume_job(job_id)))
 
 
 def run_job(ctx: ApiContext, job_id: str) -> Response:
