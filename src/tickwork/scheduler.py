@@ -198,10 +198,19 @@ class Scheduler:
         """Make the engine look for due jobs now."""
         self._engine.wake()
 
-    def _ensure_store(self) -> None:
+    def open_store(self, *, create: bool = True) -> None:
+        """Open the store (migrating it to the current schema) without starting the node.
+
+        Every method does this on first use; call it yourself with ``create=False`` to
+        refuse a database that does not exist yet (what the CLI does, so a mistyped path
+        is an error rather than a new, empty database).
+        """
         if not self._store_ready:
-            self.store.start()
+            self.store.start(create=create)
             self._store_ready = True
+
+    def _ensure_store(self) -> None:
+        self.open_store()
 
     # -- pause: global and per node -----------------------------------------------------------
 

@@ -40,13 +40,13 @@ def get_jobs(ctx: ApiContext) -> Response:
     plain list too, with a ``Link: rel="next"`` header while more jobs follow.
     """
     if "limit" not in request.args and "after" not in request.args:
-        return json_response([job_to_json(job) for job in ctx.scheduler.get_jobs()])
+        return json_response([job_to_json(job, listing=True) for job in ctx.scheduler.get_jobs()])
     limit = query_int("limit", default=100, low=1, high=MAX_PAGE)
     assert limit is not None
     after = query_text("after")
     page = list(islice(ctx.scheduler.iter_jobs(page_size=limit, after=after), limit))
     headers = next_link(after=page[-1].id, limit=limit) if len(page) == limit else None
-    return json_response([job_to_json(job) for job in page], headers=headers)
+    return json_response([job_to_json(job, listing=True) for job in page], headers=headers)
 
 
 def delete_job(ctx: ApiContext, job_id: str) -> Response:
