@@ -51,9 +51,18 @@ class TriggerArgumentError(ConfigurationError):
     def __init__(self, field: str, value: object, reason: str) -> None:
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}", field=field)
+        super().__init__(f"{field}={_shown(value)}: {reason}", field=field)
 
     field: str
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, shortened; Python refuses to print integers of over 4300 digits."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"<{type(value).__name__} too large to show>"
+    return text if len(text) <= 200 else f"{text[:200]}..."
 
 
 class InvalidJobError(ConfigurationError):

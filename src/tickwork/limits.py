@@ -38,6 +38,9 @@ MAX_TRIGGER_DEPTH: Final = 4
 #: the CPU one job can take inside a request or a claim transaction (a few ms per 1000).
 MAX_TRIGGER_EVALUATIONS: Final = 10_000
 
+#: Longest cron field expression, in characters (a list of all 60 minutes takes 170).
+MAX_CRON_EXPRESSION: Final = 1000
+
 #: Deepest nesting of a job's ``args``/``kwargs`` (and of any value in a REST body).
 MAX_JSON_DEPTH: Final = 32
 #: Largest ``args`` or ``kwargs``, as compact JSON text, in bytes.

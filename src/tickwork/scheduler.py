@@ -35,7 +35,7 @@ from tickwork.exceptions import (
 from tickwork.executors import Executor, ThreadPoolExecutor, build_executor
 from tickwork.executors.base import run_fire
 from tickwork.job import Job, validate_job
-from tickwork.limits import check_instant
+from tickwork.limits import LATEST, check_instant
 from tickwork.node import Node, SchedulerState
 from tickwork.run import Outcome, Run
 from tickwork.store import Store, create_store
@@ -486,6 +486,10 @@ class Scheduler:
                 str(trigger),
                 "never fires from now on (an end_date in the past, a date that does not "
                 "exist such as Feb 31, or combined triggers that never agree)",
+            )
+        if first > LATEST:
+            raise TriggerArgumentError(
+                "trigger", str(trigger), f"first fires after {LATEST.date()}, out of range"
             )
         return first
 

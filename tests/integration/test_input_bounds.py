@@ -48,6 +48,11 @@ def _deep(depth: int) -> list[Any]:
         ),
         ({"trigger": "date", "run_date": datetime(9999, 12, 31, 23)}, "run_date"),
         ({"trigger": "cron", "month": 2, "day": 31}, "trigger"),
+        ({"trigger": "cron", "year": 9999}, "trigger"),
+        ({"trigger": "cron", "hour": 10**5000}, "hour"),
+        ({"trigger": "cron", "hour": "1" * 5000}, "hour"),
+        ({"trigger": "interval", "seconds": 10**5000}, "seconds"),
+        ({"trigger": "interval", "seconds": 5, "timezone": "\ud800"}, "timezone"),
         ({"trigger": "cron", "hour": 1, "end_date": "2020-01-01"}, "trigger"),
         (
             {"trigger": AndTrigger([CronTrigger(month=1), CronTrigger(month=2)])},
