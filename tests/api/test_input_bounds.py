@@ -216,3 +216,12 @@ def test_fuzzed_job_bodies_never_500_and_refusals_store_nothing(
         assert client.get("/scheduler/jobs").status_code == 200
         if job_id != "target":
             assert client.delete(path).status_code == 204
+
+
+def test_every_accepted_id_is_addressable(client: CheckedClient) -> None:
+    job_id = "a b?c#d%e:f.ü"
+    assert client.post("/scheduler/jobs", json={**GOOD, "id": job_id}).status_code == 200
+    path = f"/scheduler/jobs/{quote(job_id, safe='')}"
+    assert client.get(path).get_json()["id"] == job_id
+    assert client.post(f"{path}/pause").status_code == 200
+    assert client.delete(path).status_code == 204

@@ -11,8 +11,7 @@ import pytest
 from flask import Flask
 
 from tests import jobs
-from tickwork import ConfigurationError, EngineSettings, ManualClock, Scheduler
-from tickwork.exceptions import JobFinishedError
+from tickwork import ConfigurationError, EngineSettings, JobFinishedError, ManualClock, Scheduler
 from tickwork.flask import APScheduler
 from tickwork.server.config import parse_config
 from tickwork.triggers import AndTrigger, CronTrigger, IntervalTrigger
