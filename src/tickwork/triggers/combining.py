@@ -159,7 +159,9 @@ class AndTrigger(_CombiningTrigger):
     def _give_up(self) -> datetime | None:
         """End a search whose budget is spent: no fire time (logged)."""
         logger.warning(
-            "%s: no common fire time within %d child computations", self, MAX_TRIGGER_EVALUATIONS
+            "and trigger of %d triggers: no common fire time within %d child computations",
+            self._nodes - 1,
+            MAX_TRIGGER_EVALUATIONS,
         )
         return None
 
