@@ -73,14 +73,14 @@ def check_instant(field: str, moment: datetime | None, given: object) -> datetim
     return moment
 
 
-def check_seconds(field: str, value: float, *, low: float = 0) -> float:
-    """Return a duration in seconds if it is a finite number from ``low`` to
-    :data:`MAX_DURATION`; raise :class:`TriggerArgumentError` naming ``field`` otherwise."""
+def check_seconds(field: str, value: float) -> float:
+    """Return a duration in seconds if it is a number from 0 to :data:`MAX_DURATION`; raise
+    :class:`TriggerArgumentError` naming ``field`` otherwise (NaN and infinity included)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TriggerArgumentError(field, value, "expected a number of seconds")
     high = MAX_DURATION.total_seconds()
-    if not low <= value <= high:
-        raise TriggerArgumentError(field, value, f"must be a number from {low} to {high:.0f}")
+    if not 0 <= value <= high:
+        raise TriggerArgumentError(field, value, f"must be a number from 0 to {high:.0f}")
     return value
 
 
