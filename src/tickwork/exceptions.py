@@ -9,12 +9,14 @@ leaves to status codes in one function::
     │   └── InvalidJobError          a job cannot be built or stored (not JSON, bad option)
     │       └── CallableNotAllowedError  its callable may not be scheduled (REST: 403)
     ├── ConflictError                a job id that is already taken (409)
+    ├── JobFinishedError             resume of a job whose trigger has no fire time left (409)
     ├── JobLookupError               no job with that id (404)
     ├── NodeLookupError              no node with that id (404)
     ├── SchedulerStateError          start while running, shutdown while stopped (400)
     │   └── MaxInstancesReachedError a run-now of a job already running max_instances times (409)
     └── StoreError                   the database failed; the driver's error is ``__cause__``
-        └── DatabaseUnavailableError the database cannot be reached (worth retrying)
+        ├── DatabaseUnavailableError the database cannot be reached (worth retrying)
+        └── SchemaMismatchError      the database's schema is not the one this tickwork needs
 
 Argument errors also derive from :class:`ValueError`, and lookup errors from
 :class:`KeyError`, so code written against APScheduler's exceptions keeps working.
@@ -28,7 +30,15 @@ class TickworkError(Exception):
 
 
 class ConfigurationError(TickworkError, ValueError):
-    """Bad arguments or settings; nothing was changed."""
+    """Bad arguments or settings; nothing was changed.
+
+    :param field: the offending field, for programs (the REST API's ``"field"``), when
+        the error is about one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class TriggerArgumentError(ConfigurationError):
@@ -40,10 +50,20 @@ class TriggerArgumentError(ConfigurationError):
     """
 
     def __init__(self, field: str, value: object, reason: str) -> None:
-        self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        super().__init__(f"{field}={_shown(value)}: {reason}", field=field)
+
+    field: str
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, shortened; Python refuses to print integers of over 4300 digits."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"<{type(value).__name__} too large to show>"
+    return text if len(text) <= 200 else f"{text[:200]}..."
 
 
 class InvalidJobError(ConfigurationError):
@@ -62,6 +82,17 @@ class ConflictError(TickworkError):
     def __init__(self, job_id: str) -> None:
         self.job_id = job_id
         super().__init__(f"Job identifier ({job_id}) conflicts with an existing job")
+
+
+class JobFinishedError(TickworkError):
+    """The job's trigger has no fire time left, so it cannot be resumed; it is kept."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(
+            f"Job {job_id} cannot be resumed: its trigger has no fire time left "
+            "(give it a new trigger, or remove it)"
+        )
 
 
 class JobLookupError(TickworkError, KeyError):
@@ -110,3 +141,8 @@ class StoreError(TickworkError):
 class DatabaseUnavailableError(StoreError):
     """The database cannot be reached right now (down, restarting, network); retrying
     later may succeed."""
+
+
+class SchemaMismatchError(StoreError):
+    """The database's schema is not the one this version of tickwork needs (a newer
+    revision, or tables and columns missing); the message says what to do."""

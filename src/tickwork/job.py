@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from tickwork.exceptions import InvalidJobError
+from tickwork.limits import (
+    MAX_ARGUMENTS_BYTES,
+    MAX_DURATION,
+    MAX_INT32,
+    bad_text,
+    check_job_id,
+    check_json_shape,
+)
 from tickwork.triggers import Trigger, trigger_from_dict
 
 #: Option names a job has besides its id, function, arguments and trigger.
@@ -96,47 +103,57 @@ class Job:
 
 def validate_job(job: Job) -> Job:
     """Return ``job``, or raise :class:`InvalidJobError` naming the first bad field."""
-    for field_name in ("id", "name", "func_ref", "executor"):
-        if "\x00" in str(getattr(job, field_name)):
-            raise InvalidJobError(f"{field_name} must not contain NUL characters")
     if not isinstance(job.id, str) or not job.id:
-        raise InvalidJobError(f"id must be a non-empty string, got {job.id!r}")
-    if len(job.id) > 191:
-        raise InvalidJobError(f"id must be at most 191 characters, got {len(job.id)}")
-    if not isinstance(job.func_ref, str) or not job.func_ref:
-        raise InvalidJobError(f"func must be a non-empty reference, got {job.func_ref!r}")
+        raise InvalidJobError(f"id must be a non-empty string, got {job.id!r}", field="id")
+    check_job_id(job.id)
+    for name, value in (("func", job.func_ref), ("name", job.name), ("executor", job.executor)):
+        if not isinstance(value, str):
+            raise InvalidJobError(f"{name} must be a string, got {value!r}", field=name)
+        reason = bad_text(value)
+        if reason is not None:
+            raise InvalidJobError(f"{name} {reason}", field=name)
+    if not job.func_ref:
+        raise InvalidJobError("func must be a non-empty reference", field="func")
     if not isinstance(job.trigger, Trigger):
-        raise InvalidJobError(f"trigger must be a Trigger, got {job.trigger!r}")
-    if not isinstance(job.name, str):
-        raise InvalidJobError(f"name must be a string, got {job.name!r}")
-    if not isinstance(job.executor, str) or not job.executor:
-        raise InvalidJobError(f"executor must be a non-empty string, got {job.executor!r}")
+        raise InvalidJobError(f"trigger must be a Trigger, got {job.trigger!r}", field="trigger")
+    if not job.executor:
+        raise InvalidJobError("executor must be a non-empty string", field="executor")
     grace = job.misfire_grace_time
     if grace is not None and (
         isinstance(grace, bool)
         or not isinstance(grace, int | float)
-        or not math.isfinite(grace)
-        or grace <= 0
+        or not 0 < grace <= MAX_DURATION.total_seconds()
     ):
         raise InvalidJobError(
-            f"misfire_grace_time must be a positive number of seconds or None, got {grace!r}"
+            "misfire_grace_time must be a positive number of seconds up to "
+            f"{MAX_DURATION.total_seconds():.0f}, or None, got {grace!r}",
+            field="misfire_grace_time",
         )
-    if not isinstance(job.coalesce, bool):
-        raise InvalidJobError(f"coalesce must be a boolean, got {job.coalesce!r}")
-    if not isinstance(job.rerun_lost, bool):
-        raise InvalidJobError(f"rerun_lost must be a boolean, got {job.rerun_lost!r}")
+    for name in ("coalesce", "rerun_lost"):
+        if not isinstance(getattr(job, name), bool):
+            raise InvalidJobError(
+                f"{name} must be a boolean, got {getattr(job, name)!r}", field=name
+            )
     if isinstance(job.max_instances, bool) or not isinstance(job.max_instances, int):
-        raise InvalidJobError(f"max_instances must be an integer, got {job.max_instances!r}")
-    if job.max_instances < 1:
-        raise InvalidJobError(f"max_instances must be at least 1, got {job.max_instances}")
+        raise InvalidJobError(
+            f"max_instances must be an integer, got {job.max_instances!r}", field="max_instances"
+        )
+    if not 1 <= job.max_instances <= MAX_INT32:
+        raise InvalidJobError(
+            f"max_instances must be from 1 to {MAX_INT32}, got {job.max_instances}",
+            field="max_instances",
+        )
     if job.next_run_time is not None and (
         not isinstance(job.next_run_time, datetime) or job.next_run_time.tzinfo is None
     ):
         raise InvalidJobError(
-            f"next_run_time must be an aware datetime or None, got {job.next_run_time!r}"
+            f"next_run_time must be an aware datetime or None, got {job.next_run_time!r}",
+            field="next_run_time",
         )
     if not isinstance(job.kwargs, dict) or not all(isinstance(k, str) for k in job.kwargs):
-        raise InvalidJobError(f"kwargs must be a dict with string keys, got {job.kwargs!r}")
+        raise InvalidJobError(
+            f"kwargs must be a dict with string keys, got {job.kwargs!r}", field="kwargs"
+        )
     if job.args:
         ensure_json("args", list(job.args))
     if job.kwargs:
@@ -145,32 +162,30 @@ def validate_job(job: Job) -> Job:
 
 
 def ensure_json(field_name: str, value: Any) -> None:
-    """Refuse values that would not survive a JSON round trip unchanged.
+    """Refuse values that would not survive a JSON round trip unchanged, or are too big.
 
     Checking the round trip, not just ``json.dumps``, catches tuples, non-string keys and
-    NaN, which JSON would silently turn into something else.
+    NaN, which JSON would silently turn into something else. The shape is checked first,
+    without recursion, so a value nested thousands deep is refused rather than crash.
     """
+    check_json_shape(field_name, value)
     try:
-        encoded = json.dumps(value, allow_nan=False)
+        encoded = json.dumps(value, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
-        raise InvalidJobError(f"{field_name} must be JSON-serialisable: {exc}") from None
-    if _has_nul(value):  # PostgreSQL text cannot hold NUL
-        raise InvalidJobError(f"{field_name} must not contain NUL characters")
+        raise InvalidJobError(
+            f"{field_name} must be JSON-serialisable: {exc}", field=field_name
+        ) from None
+    if len(encoded) > MAX_ARGUMENTS_BYTES:
+        raise InvalidJobError(
+            f"{field_name} must be at most {MAX_ARGUMENTS_BYTES} bytes as JSON, got {len(encoded)}",
+            field=field_name,
+        )
     if json.loads(encoded) != _normalise(value):
         raise InvalidJobError(
             f"{field_name} must hold only JSON types (str, int, float, bool, None, list, "
-            f"dict with str keys), got {value!r}"
+            f"dict with str keys), got {value!r}",
+            field=field_name,
         )
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list | tuple):
-        return any(_has_nul(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    return False
 
 
 def _normalise(value: Any) -> Any:

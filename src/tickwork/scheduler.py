@@ -28,17 +28,20 @@ from tickwork.events import (
 from tickwork.exceptions import (
     ConfigurationError,
     InvalidJobError,
+    JobFinishedError,
     SchedulerStateError,
+    TriggerArgumentError,
 )
 from tickwork.executors import Executor, ThreadPoolExecutor, build_executor
 from tickwork.executors.base import run_fire
 from tickwork.job import Job, validate_job
+from tickwork.limits import LATEST, check_instant
 from tickwork.node import Node, SchedulerState
 from tickwork.run import Outcome, Run
 from tickwork.store import Store, create_store
 from tickwork.tasks import TaskRegistry
-from tickwork.triggers import Trigger, build_trigger
-from tickwork.triggers._time import coerce_timezone, local_timezone
+from tickwork.triggers import AndTrigger, IntervalTrigger, OrTrigger, Trigger, build_trigger
+from tickwork.triggers._time import UTC, coerce_timezone, local_timezone
 
 logger = logging.getLogger(__name__)
 
@@ -195,10 +198,19 @@ class Scheduler:
         """Make the engine look for due jobs now."""
         self._engine.wake()
 
-    def _ensure_store(self) -> None:
+    def open_store(self, *, create: bool = True) -> None:
+        """Open the store (migrating it to the current schema) without starting the node.
+
+        Every method does this on first use; call it yourself with ``create=False`` to
+        refuse a database that does not exist yet (what the CLI does, so a mistyped path
+        is an error rather than a new, empty database).
+        """
         if not self._store_ready:
-            self.store.start()
+            self.store.start(create=create)
             self._store_ready = True
+
+    def _ensure_store(self) -> None:
+        self.open_store()
 
     # -- pause: global and per node -----------------------------------------------------------
 
@@ -418,7 +430,7 @@ class Scheduler:
             built_trigger, first_fire_time = schedules[schedule_key]
         else:
             built_trigger = self._build_trigger(trigger, options)
-            first_fire_time = built_trigger.next_fire_time(None, self.clock.now())
+            first_fire_time = self._first_fire_time(built_trigger)
             if schedules is not None:
                 schedules[schedule_key] = (built_trigger, first_fire_time)
         if next_run_time is undefined:
@@ -455,6 +467,32 @@ class Scheduler:
         timezone = trigger_args.pop("timezone", None) or self.timezone
         return build_trigger(trigger, timezone=timezone, **trigger_args)
 
+    def _first_fire_time(self, trigger: Trigger) -> datetime:
+        """The trigger's first fire time from now, refusing schedules the cluster should not
+        take on: one that never fires (it would look paused, and could never be resumed),
+        and intervals below ``EngineSettings.min_interval`` (each fire writes a run row)."""
+        floor = self._engine.settings.min_interval
+        for part in _walk(trigger):
+            if isinstance(part, IntervalTrigger) and part.interval.total_seconds() < floor:
+                raise TriggerArgumentError(
+                    "seconds",
+                    part.interval.total_seconds(),
+                    f"the interval must be at least {floor} s (EngineSettings.min_interval)",
+                )
+        first = trigger.next_fire_time(None, self.clock.now())
+        if first is None:
+            raise TriggerArgumentError(
+                "trigger",
+                str(trigger),
+                "never fires from now on (an end_date in the past, a date that does not "
+                "exist such as Feb 31, or combined triggers that never agree)",
+            )
+        if first > LATEST:
+            raise TriggerArgumentError(
+                "trigger", str(trigger), f"first fires after {LATEST.date()}, out of range"
+            )
+        return first
+
     def _check_executor(self, executor: str) -> None:
         if executor not in self.executors:
             raise InvalidJobError(
@@ -468,10 +506,18 @@ class Scheduler:
             try:
                 value = datetime.fromisoformat(value)
             except ValueError:
-                raise InvalidJobError(f"{field} {value!r} is not an ISO 8601 datetime") from None
+                raise InvalidJobError(
+                    f"{field} {value!r} is not an ISO 8601 datetime", field=field
+                ) from None
         if not isinstance(value, datetime):
-            raise InvalidJobError(f"{field} must be a datetime, got {value!r}")
-        return value if value.tzinfo else value.replace(tzinfo=self.timezone)
+            raise InvalidJobError(f"{field} must be a datetime, got {value!r}", field=field)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=self.timezone)
+        try:
+            value.astimezone(UTC)
+        except OverflowError:  # a zone offset pushed it past year 1 or 9999
+            return check_instant(field, None, value.isoformat())
+        return check_instant(field, value, value.isoformat())
 
     def get_job(self, job_id: str, jobstore: str | None = None) -> Job | None:
         """The job, or None when there is no such job (as APScheduler)."""
@@ -530,8 +576,9 @@ class Scheduler:
         if trigger is not undefined:
             new_trigger = self._build_trigger(trigger, trigger_args)
             fields["trigger"] = new_trigger
+            first_fire_time = self._first_fire_time(new_trigger)
             if "next_run_time" not in fields:
-                fields["next_run_time"] = new_trigger.next_fire_time(None, self.clock.now())
+                fields["next_run_time"] = first_fire_time
         return self._update(job_id, lambda job: job.evolve(**fields))
 
     def reschedule_job(
@@ -548,17 +595,23 @@ class Scheduler:
         _check_jobstore(jobstore)
         return self._update(job_id, lambda job: job.evolve(next_run_time=None))
 
-    def resume_job(self, job_id: str, jobstore: str | None = None) -> Job | None:
-        """Resume from now; a job whose trigger has no fire time left is removed (None)."""
+    def resume_job(self, job_id: str, jobstore: str | None = None) -> Job:
+        """Resume from now.
+
+        Unlike APScheduler, which removes a job whose trigger has no fire time left, this
+        raises :class:`JobFinishedError` and keeps the job (and its history) as it was:
+        resuming is not a request to delete.
+        """
         _check_jobstore(jobstore)
         now = self.clock.now()
-        job = self._update(
-            job_id, lambda job: job.evolve(next_run_time=job.trigger.next_fire_time(None, now))
-        )
-        if job.next_run_time is None:
-            self.remove_job(job_id)
-            return None
-        return job
+
+        def resume(job: Job) -> Job:
+            next_run_time = job.trigger.next_fire_time(None, now)
+            if next_run_time is None:
+                raise JobFinishedError(job.id)
+            return job.evolve(next_run_time=next_run_time)
+
+        return self._update(job_id, resume)
 
     def _update(self, job_id: str, change: Callable[[Job], Job]) -> Job:
         self._ensure_store()
@@ -630,6 +683,14 @@ class Scheduler:
 _JOB_FIELDS = frozenset(
     {"executor", "misfire_grace_time", "coalesce", "max_instances", "rerun_lost", "next_run_time"}
 )
+
+
+def _walk(trigger: Trigger) -> Iterator[Trigger]:
+    """``trigger`` and, for a combination, every trigger inside it."""
+    yield trigger
+    if isinstance(trigger, AndTrigger | OrTrigger):
+        for child in trigger.triggers:
+            yield from _walk(child)
 
 
 def _schedule_key(trigger_args: dict[str, Any]) -> object:

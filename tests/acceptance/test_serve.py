@@ -223,7 +223,7 @@ def test_serve_beyond_loopback_without_auth_is_refused(sqlite_url: str) -> None:
     assert "beyond loopback, without authentication" in result.stderr
     assert "--allow-insecure" in result.stderr
     assert "Traceback" not in result.stderr
-    nodes = json.loads(cli(sqlite_url, "nodes", "list", "--all", "--json").stdout)
+    nodes = json.loads(cli(sqlite_url, "nodes", "list", "--all", "--json", "--create").stdout)
     assert nodes == []  # refused before joining the cluster
 
 

@@ -151,21 +151,6 @@ def test_pause_and_resume_job(client: CheckedClient) -> None:
     assert client.post("/scheduler/jobs/nope/resume").status_code == 404
 
 
-def test_resume_of_a_finished_schedule_answers_null(client: CheckedClient) -> None:
-    body = {
-        "id": "once",
-        "func": "tests.jobs:record",
-        "trigger": "interval",
-        "hours": 1,
-        "start_date": "2000-01-01T00:00:00+00:00",
-        "end_date": "2000-01-02T00:00:00+00:00",
-    }
-    assert client.post("/scheduler/jobs", json=body).get_json()["next_run_time"] is None
-    response = client.post("/scheduler/jobs/once/resume")
-    assert (response.status_code, response.get_json()) == (200, None)
-    assert client.get("/scheduler/jobs/once").status_code == 404
-
-
 def test_run_job_while_stopped_runs_inline_and_is_recorded(
     client: CheckedClient, scheduler: APScheduler
 ) -> None:

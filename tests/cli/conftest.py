@@ -18,8 +18,16 @@ Invoke = Callable[..., Result]
 
 @pytest.fixture
 def cli(database_url: str) -> Invoke:
-    """``cli("jobs", "list")`` runs ``tickwork jobs list -d <database_url>``."""
+    """``cli("jobs", "list")`` runs ``tickwork jobs list -d <database_url>``, on a database
+    that exists (as after ``tickwork serve`` or ``tickwork db upgrade``)."""
+    create_database(database_url)
     return make_invoker(database_url)
+
+
+def create_database(database_url: str) -> None:
+    """Create the store and its schema, as ``tickwork db upgrade`` does."""
+    with stopped_scheduler(database_url) as scheduler:
+        scheduler.open_store()
 
 
 def make_invoker(database_url: str) -> Invoke:

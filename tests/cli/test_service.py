@@ -122,8 +122,9 @@ def test_cli_reads_database_and_tasks_from_the_config(tmp_path: Path) -> None:
     path = write_config(tmp_path, FULL_CONFIG)
     invoke = make_invoker("unused")
     added = invoke(
-        "jobs", "add", "sum", "adder", "--args", "[2, 2]", "--config", str(path), database=False
-    )
+        "jobs", "add", "sum", "adder", "--args", "[2, 2]", "--config", str(path), "--create",
+        database=False,
+    )  # fmt: skip
     assert added.exit_code == 0, added.output
     ran = as_json(invoke("jobs", "run", "sum", "--json", "--config", str(path), database=False))
     assert ran["result"] == "4"
@@ -149,7 +150,7 @@ def test_app_module_with_a_scheduler_and_task(
     monkeypatch.chdir(tmp_path)
     invoke = make_invoker(url)
     added = invoke("jobs", "add", "hi", "greet", "--args", '["bob"]', "--app", "svc_tasks",
-                   database=False)  # fmt: skip
+                   "--create", database=False)  # fmt: skip
     assert added.exit_code == 0, added.output
     ran = as_json(invoke("jobs", "run", "hi", "--json", "--app", "svc_tasks:scheduler",
                          database=False))  # fmt: skip
@@ -259,8 +260,9 @@ def test_flask_tickwork_commands_use_the_apps_scheduler(tmp_path: Path) -> None:
     extension = APScheduler(app=app)
     runner = app.test_cli_runner()
     added = runner.invoke(
-        args=["tickwork", "jobs", "add", "j", "tests.jobs:record", "-t", "cron", "-a", "hour=4"]
-    )
+        args=["tickwork", "jobs", "add", "j", "tests.jobs:record", "-t", "cron", "-a", "hour=4",
+              "--create"]
+    )  # fmt: skip
     assert added.exit_code == 0, added.output
     assert extension.get_job("j") is not None
     listed = runner.invoke(args=["tickwork", "jobs", "list", "--json"])

@@ -26,6 +26,13 @@ def tickwork(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_commands_as_processes(database_url: str) -> None:
+    missing = tickwork(database_url, "jobs", "list")
+    assert missing.returncode == 2
+    assert "db upgrade" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    created = tickwork(database_url, "db", "upgrade")
+    assert created.returncode == 0, created.stderr
+
     added = tickwork(
         database_url, "jobs", "add", "p", "tests.jobs:add", "-t", "interval", "-a", "minutes=5",
         "--args", "[1, 2]", "--json",

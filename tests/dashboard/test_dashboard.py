@@ -254,3 +254,22 @@ def test_a_refused_action_says_why_and_the_message_stays(
     page.clock.run_for(3000)  # refreshes happen; the row goes, the message stays
     expect(page.locator("#jobs tbody tr")).to_have_count(0)
     expect(alert).to_be_visible()
+
+
+def test_a_job_with_big_arguments_is_listed_without_them(
+    sqlite_dashboard: Dashboard, page: Page
+) -> None:
+    big = ["x" * 100_000]
+    sqlite_dashboard.extension.add_job(
+        "bulky", "tests.jobs:record", trigger="interval", minutes=5, args=big
+    )
+    listed = sqlite_dashboard.api("GET", "/jobs").json()
+    assert listed[0]["args_truncated"] is True
+    assert len(sqlite_dashboard.api("GET", "/jobs").content) < 2000
+    page.goto(sqlite_dashboard.url)
+    row = job_row(page, "bulky")
+    expect(row).to_contain_text("every 5 min")
+    row.get_by_role("button", name="Pause bulky").click()
+    expect(row).to_contain_text("paused")
+    eventually(lambda: sqlite_dashboard.api("GET", "/jobs/bulky").json()["next_run_time"] is None)
+    assert sqlite_dashboard.api("GET", "/jobs/bulky").json()["args"] == big

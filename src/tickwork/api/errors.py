@@ -18,12 +18,13 @@ from tickwork.exceptions import (
     CallableNotAllowedError,
     ConfigurationError,
     ConflictError,
+    JobFinishedError,
     JobLookupError,
     MaxInstancesReachedError,
     NodeLookupError,
     SchedulerStateError,
+    SchemaMismatchError,
     StoreError,
-    TriggerArgumentError,
 )
 
 logger = logging.getLogger(__name__)
@@ -86,10 +87,15 @@ def error_response(exc: BaseException) -> Response:
         return json_response(error_body(str(exc)), 409)
     if isinstance(exc, CallableNotAllowedError):
         return json_response(error_body(str(exc), "func"), 403)
-    if isinstance(exc, TriggerArgumentError):
+    if isinstance(exc, JobFinishedError):
+        return json_response(error_body(str(exc)), 409)
+    if isinstance(exc, ConfigurationError):
         return json_response(error_body(str(exc), exc.field), 400)
-    if isinstance(exc, ConfigurationError | SchedulerStateError):
+    if isinstance(exc, SchedulerStateError):
         return json_response(error_body(str(exc)), 400)
+    if isinstance(exc, SchemaMismatchError):
+        logger.error("database schema mismatch", exc_info=exc)
+        return json_response(error_body(f"database schema mismatch: {exc}"), 500)
     if isinstance(exc, StoreError):
         logger.error("store failure in REST API", exc_info=exc)
         return json_response(error_body("the database is unavailable, try again"), 503)

@@ -17,9 +17,8 @@ from typing import Any
 from tickwork.api.errors import ApiError
 from tickwork.exceptions import CallableNotAllowedError, ConfigurationError, InvalidJobError
 from tickwork.job import JOB_OPTIONS, Job
+from tickwork.limits import check_json_shape
 from tickwork.tasks import TaskRegistry
-
-MAX_INT32 = 2**31 - 1
 
 #: Keys of a job body that are not trigger fields.
 JOB_KEYS = JOB_OPTIONS | {
@@ -62,14 +61,13 @@ def new_job_arguments(body: Mapping[str, Any], registry: TaskRegistry | None) ->
 
     :param registry: the allow-list to enforce, or ``None`` for trusted input (config).
     """
-    _reject_nul(body)
+    _check_shape(body)
     spec = flatten_trigger(body)
     job_id = spec.get("id")
     if not isinstance(job_id, str) or not job_id:
         raise ApiError(400, "id is required and must be a non-empty string", "id")
     _check_func(spec, registry, required=True)
     _check_arguments(spec)
-    _check_max_instances(spec)
     if spec.get("name") is None:
         spec["name"] = job_id  # Flask-APScheduler names a job after its id
     _check_type(spec, "name", str, "a string")
@@ -91,8 +89,8 @@ def trusted_job_specs(jobs: Iterable[Mapping[str, Any]], label: str) -> list[dic
             spec["args"] = list(spec["args"])
         try:
             spec = new_job_arguments(spec, None)
-        except ApiError as exc:
-            raise ConfigurationError(f"{label}[{index}]: {exc.message}") from None
+        except (ApiError, InvalidJobError) as exc:
+            raise ConfigurationError(f"{label}[{index}]: {exc}") from None
         spec.pop("replace_existing", None)
         if spec.pop("jobstore", None) not in (None, "default"):
             raise ConfigurationError(f"{label}[{index}]: only one jobstore exists")
@@ -115,7 +113,7 @@ def job_changes(
 
     :param current: loads the stored job; called only when its func or trigger is needed.
     """
-    _reject_nul(body)
+    _check_shape(body)
     changes = flatten_trigger(body)
     given_id = changes.pop("id", job_id)
     if given_id != job_id:
@@ -132,7 +130,6 @@ def job_changes(
     _check_call_editable(changes, load, registry)
     _check_func(changes, registry, required=False)
     _check_arguments(changes)
-    _check_max_instances(changes)
     _check_type(changes, "name", str, "a string")
     _check_trigger_name(changes)
     trigger_fields = {key for key in changes if key not in JOB_KEYS}
@@ -143,22 +140,13 @@ def job_changes(
     return changes
 
 
-def _reject_nul(body: Mapping[str, Any]) -> None:
-    """Refuse NUL characters anywhere: PostgreSQL cannot store them in text or JSON, and
-    SQLite could, so refusing them keeps both backends answering alike."""
+def _check_shape(body: Mapping[str, Any]) -> None:
+    """Refuse text no backend can store (NUL, lone surrogates) and values nested deeper than
+    :data:`~tickwork.limits.MAX_JSON_DEPTH` anywhere in the body, before anything walks it
+    recursively; the error names the top-level key."""
     for key, value in body.items():
-        if _has_nul(key) or _has_nul(value):
-            raise ApiError(400, f"{key} must not contain NUL characters", key)
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    return False
+        check_json_shape(key, key)
+        check_json_shape(key, value)
 
 
 def _check_func(spec: dict[str, Any], registry: TaskRegistry | None, *, required: bool) -> None:
@@ -194,13 +182,6 @@ def _check_call_editable(
             "resumed, run as it is or removed",
             field,
         )
-
-
-def _check_max_instances(spec: dict[str, Any]) -> None:
-    """The store keeps it in a 32-bit column; a bigger number would fail in PostgreSQL."""
-    value = spec.get("max_instances")
-    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_INT32:
-        raise ApiError(400, f"max_instances must be at most {MAX_INT32}", "max_instances")
 
 
 def _check_arguments(spec: dict[str, Any]) -> None:

@@ -9,17 +9,24 @@ so that a job read from the API can be posted back unchanged.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tickwork.job import Job
+from tickwork.limits import LIST_ARGUMENTS_BYTES
 from tickwork.triggers import Trigger
 
 _INTERVAL_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
 _CALENDAR_UNITS = ("years", "months", "weeks", "days")
 
 
-def job_to_json(job: Job) -> dict[str, Any]:
-    """Return ``job`` in Flask-APScheduler's format (``next_run_time`` null when paused)."""
+def job_to_json(job: Job, *, listing: bool = False) -> dict[str, Any]:
+    """Return ``job`` in Flask-APScheduler's format (``next_run_time`` null when paused).
+
+    :param listing: for a list of jobs: arguments longer than
+        :data:`~tickwork.limits.LIST_ARGUMENTS_BYTES` are left out (``[]``/``{}``) and
+        ``"args_truncated": true`` says so; the job's own route has them whole.
+    """
     data: dict[str, Any] = {
         "id": job.id,
         "name": job.name,
@@ -27,6 +34,8 @@ def job_to_json(job: Job) -> dict[str, Any]:
         "args": list(job.args),
         "kwargs": job.kwargs,
     }
+    if listing and _arguments_size(job) > LIST_ARGUMENTS_BYTES:
+        data.update(args=[], kwargs={}, args_truncated=True)
     data.update(trigger_to_json(job.trigger))
     data["misfire_grace_time"] = job.misfire_grace_time
     data["max_instances"] = job.max_instances
@@ -35,6 +44,14 @@ def job_to_json(job: Job) -> dict[str, Any]:
     data["executor"] = job.executor
     data["rerun_lost"] = job.rerun_lost
     return data
+
+
+def _arguments_size(job: Job) -> int:
+    """Bytes of ``args`` plus ``kwargs`` as compact JSON (ASCII-escaped, as responses are)."""
+    compact = (",", ":")
+    return len(json.dumps(job.args, separators=compact)) + len(
+        json.dumps(job.kwargs, separators=compact)
+    )
 
 
 def trigger_to_json(trigger: Trigger) -> dict[str, Any]:

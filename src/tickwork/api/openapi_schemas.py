@@ -7,10 +7,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from tickwork.limits import (
+    LIST_ARGUMENTS_BYTES,
+    MAX_DURATION,
+    MAX_ID_LENGTH,
+    MAX_INT32,
+)
+
 _DATETIME = {"type": "string", "format": "date-time"}
 _NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 _TRIGGERS = ["date", "interval", "cron", "calendarinterval", "and", "or"]
-_INT32 = 2**31 - 1
+_GRACE = {
+    "type": ["number", "null"],
+    "exclusiveMinimum": 0,
+    "maximum": MAX_DURATION.total_seconds(),
+}
+_MAX_INSTANCES = {"type": "integer", "minimum": 1, "maximum": MAX_INT32}
+#: What :func:`tickwork.limits.check_job_id` accepts: no "/" nor control characters.
+_JOB_ID = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_ID_LENGTH,
+    "pattern": "^[^/\\x00-\\x1f\\x7f]+$",
+    "not": {"enum": [".", ".."]},
+}
 _TRIGGER_INPUT = {
     "oneOf": [
         {"type": "string", "enum": _TRIGGERS},
@@ -62,6 +82,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "start_date": _DATETIME,
             "end_date": _DATETIME,
             "run_date": _DATETIME,
+            "args_truncated": {
+                "type": "boolean",
+                "const": True,
+                "description": (
+                    f"Only in job lists: args and kwargs together exceed "
+                    f"{LIST_ARGUMENTS_BYTES} bytes, so they are sent empty; "
+                    "GET the job for them."
+                ),
+            },
         },
         "additionalProperties": True,
     },
@@ -74,15 +103,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ),
         "required": ["id", "func"],
         "properties": {
-            "id": {"type": "string", "minLength": 1, "maxLength": 191},
+            "id": _JOB_ID,
             "func": {"type": "string", "minLength": 1},
             "trigger": _TRIGGER_INPUT,
             "args": {"type": ["array", "null"]},
             "kwargs": {"type": ["object", "null"]},
             "name": {"type": ["string", "null"], "description": "Defaults to the id."},
-            "misfire_grace_time": {"type": ["number", "null"], "exclusiveMinimum": 0},
+            "misfire_grace_time": _GRACE,
             "coalesce": {"type": "boolean"},
-            "max_instances": {"type": "integer", "minimum": 1, "maximum": _INT32},
+            "max_instances": _MAX_INSTANCES,
             "rerun_lost": {"type": "boolean"},
             "executor": {"type": "string"},
             "next_run_time": _NULLABLE_DATETIME,
@@ -104,9 +133,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "args": {"type": ["array", "null"]},
             "kwargs": {"type": ["object", "null"]},
             "name": {"type": "string"},
-            "misfire_grace_time": {"type": ["number", "null"], "exclusiveMinimum": 0},
+            "misfire_grace_time": _GRACE,
             "coalesce": {"type": "boolean"},
-            "max_instances": {"type": "integer", "minimum": 1, "maximum": _INT32},
+            "max_instances": _MAX_INSTANCES,
             "rerun_lost": {"type": "boolean"},
             "executor": {"type": "string"},
             "next_run_time": _NULLABLE_DATETIME,

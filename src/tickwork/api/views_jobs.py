@@ -40,13 +40,13 @@ def get_jobs(ctx: ApiContext) -> Response:
     plain list too, with a ``Link: rel="next"`` header while more jobs follow.
     """
     if "limit" not in request.args and "after" not in request.args:
-        return json_response([job_to_json(job) for job in ctx.scheduler.get_jobs()])
+        return json_response([job_to_json(job, listing=True) for job in ctx.scheduler.get_jobs()])
     limit = query_int("limit", default=100, low=1, high=MAX_PAGE)
     assert limit is not None
     after = query_text("after")
     page = list(islice(ctx.scheduler.iter_jobs(page_size=limit, after=after), limit))
     headers = next_link(after=page[-1].id, limit=limit) if len(page) == limit else None
-    return json_response([job_to_json(job) for job in page], headers=headers)
+    return json_response([job_to_json(job, listing=True) for job in page], headers=headers)
 
 
 def delete_job(ctx: ApiContext, job_id: str) -> Response:
@@ -70,10 +70,9 @@ def pause_job(ctx: ApiContext, job_id: str) -> Response:
 
 
 def resume_job(ctx: ApiContext, job_id: str) -> Response:
-    """Resume from now; ``null`` when the schedule had nothing left and the job was removed
-    (what Flask-APScheduler answers in that case)."""
-    job = ctx.scheduler.resume_job(job_id)
-    return json_response(None if job is None else job_to_json(job))
+    """Resume from now; 409 when the trigger has no fire time left (the job is kept,
+    where Flask-APScheduler would delete it and answer ``null``)."""
+    return json_response(job_to_json(ctx.scheduler.resume_job(job_id)))
 
 
 def run_job(ctx: ApiContext, job_id: str) -> Response:

@@ -29,6 +29,7 @@ import click
 
 from tickwork.exceptions import (
     ConfigurationError,
+    SchemaMismatchError,
     StoreError,
     TickworkError,
     TriggerArgumentError,
@@ -71,6 +72,8 @@ def as_cli_error(exc: TickworkError) -> CliError:
         return BadInput(f"invalid {exc.field}: {exc.reason} (got {exc.value!r})")
     if isinstance(exc, ConfigurationError):
         return BadInput(str(exc))
+    if isinstance(exc, SchemaMismatchError):
+        return DatabaseDown(str(exc))
     if isinstance(exc, StoreError):
         return DatabaseDown(f"database error: {exc}")
     return CliError(str(exc))
@@ -101,6 +104,8 @@ class StoreOptions:
     database: str | None = None
     config: str | None = None
     app: str | None = None
+    #: Whether the command may create a database that does not exist yet (``--create``).
+    create: bool = False
 
     @property
     def explicit(self) -> bool:
@@ -108,7 +113,7 @@ class StoreOptions:
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-    if value is not None and param.name is not None:
+    if value not in (None, False) and param.name is not None:
         setattr(store_options(ctx), param.name, value)
 
 
@@ -150,6 +155,14 @@ def with_store_options(func: F) -> F:
             help="Module with your tasks: a tickwork Scheduler, or a Flask app using "
             "tickwork.flask.APScheduler (env TICKWORK_APP).",
         ),
+        click.option(
+            "--create",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help="Create the database if it does not exist (otherwise only `serve` and "
+            "`db upgrade` do, so a mistyped path is an error).",
+        ),
     ]
     for decorate in reversed(decorators):
         func = decorate(func)
@@ -157,17 +170,23 @@ def with_store_options(func: F) -> F:
 
 
 @contextmanager
-def open_scheduler() -> Iterator[Scheduler]:
-    """The scheduler of the current command, closed afterwards.
+def open_scheduler(*, create: bool = False) -> Iterator[Scheduler]:
+    """The scheduler of the current command, its store open, closed afterwards.
 
     Under ``flask tickwork`` with none of the store options, it is the app's own scheduler.
+
+    :param create: whether this command creates a missing database anyway (``db upgrade``);
+        other commands do only with ``--create``.
     """
     ctx = click.get_current_context()
-    app_scheduler = None if store_options(ctx).explicit else _flask_app_scheduler(ctx)
+    options = store_options(ctx)
+    app_scheduler = None if options.explicit else _flask_app_scheduler(ctx)
     if app_scheduler is not None:
+        app_scheduler.open_store(create=create or options.create)
         yield app_scheduler
         return
     with open_configured() as (_, scheduler, _loaded):
+        scheduler.open_store(create=create or options.create)
         yield scheduler
 
 

@@ -164,12 +164,7 @@ def pause_job(as_json: bool, job_id: str) -> None:
 def resume_job(as_json: bool, job_id: str) -> None:
     """Schedule a paused job again, from now."""
     with open_scheduler() as scheduler:
-        job = scheduler.resume_job(job_id)
-        if job is None:
-            message = f"job {job_id} has no run left and was removed"
-            echo_json({"id": job_id, "removed": True}) if as_json else click.echo(message)
-            return
-        _report(job, scheduler, as_json, "resumed")
+        _report(scheduler.resume_job(job_id), scheduler, as_json, "resumed")
 
 
 @jobs.command("remove")

@@ -33,8 +33,8 @@ def db() -> None:
 @json_option
 def db_upgrade(as_json: bool) -> None:
     """Migrate the database to the newest schema (also done by every other command)."""
-    with open_scheduler() as scheduler:
-        scheduler.store.start()
+    with open_scheduler(create=True):
+        pass  # opening the store migrates it
     if as_json:
         click.echo('{"upgraded": true}')
     else:

@@ -36,6 +36,7 @@ from tickwork.executors.base import (
     failure,
     missed_result,
 )
+from tickwork.limits import DEFAULT_MIN_INTERVAL, MAX_DURATION
 from tickwork.node import Node, NodeState, PauseState
 from tickwork.run import Outcome
 from tickwork.store.base import ClaimPlan, Fire, Store
@@ -68,6 +69,9 @@ class EngineSettings:
     node_timeout: float = 8.0
     #: Finished runs older than this many seconds are deleted (None keeps them forever).
     run_retention: float | None = 7 * 86_400.0
+    #: Shortest interval an ``interval`` trigger may have, in seconds: each fire writes a
+    #: run row, so a job every microsecond would flood the database (0 allows any).
+    min_interval: float = DEFAULT_MIN_INTERVAL
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "poll_interval", "max_idle", "heartbeat_interval"):
@@ -82,6 +86,14 @@ class EngineSettings:
         if not 0 <= self.claim_ahead < self.node_timeout:
             raise ValueError(
                 f"claim_ahead must be at least 0 and below node_timeout, got {self.claim_ahead}"
+            )
+        if (
+            isinstance(self.min_interval, bool)
+            or not isinstance(self.min_interval, int | float)
+            or not 0 <= self.min_interval <= MAX_DURATION.total_seconds()
+        ):
+            raise ValueError(
+                f"min_interval must be a number of seconds >= 0, got {self.min_interval!r}"
             )
         if self.run_retention is not None and self.run_retention <= 0:
             raise ValueError(f"run_retention must be positive or None, got {self.run_retention}")

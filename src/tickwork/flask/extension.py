@@ -294,7 +294,7 @@ class APScheduler:
     def pause_job(self, id: str, jobstore: str | None = None) -> Job:
         return self.scheduler.pause_job(id, jobstore)
 
-    def resume_job(self, id: str, jobstore: str | None = None) -> Job | None:
+    def resume_job(self, id: str, jobstore: str | None = None) -> Job:
         return self.scheduler.resume_job(id, jobstore)
 
     def run_job(self, id: str, jobstore: str | None = None) -> Job:

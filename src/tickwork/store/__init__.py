@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -26,10 +25,6 @@ def create_store(url: str | None = None, **options: Any) -> Store:
         if backend == "sqlite":
             from tickwork.store.sqlite import SQLiteStore
 
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).expanduser().resolve().parent.mkdir(
-                    parents=True, exist_ok=True
-                )
             return SQLiteStore(parsed, **options)
         if backend == "postgresql":
             from tickwork.store.postgres import PostgresStore

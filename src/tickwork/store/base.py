@@ -109,8 +109,14 @@ class Store(ABC):
     # -- lifecycle ---------------------------------------------------------------------------
 
     @abstractmethod
-    def start(self) -> None:
-        """Bring the schema to the latest migration and make sure the scheduler row exists."""
+    def start(self, *, create: bool = True) -> None:
+        """Bring the schema to the latest migration and make sure the scheduler row exists.
+
+        :param create: with ``False``, a database that does not exist yet (a SQLite file,
+            or one without tickwork's tables) is refused with ConfigurationError instead
+            of being created, so a mistyped URL cannot silently start an empty store.
+        :raises SchemaMismatchError: the database has a schema newer than this tickwork.
+        """
 
     @abstractmethod
     def close(self) -> None:

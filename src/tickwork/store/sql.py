@@ -26,6 +26,7 @@ from tickwork.exceptions import (
     JobLookupError,
     MaxInstancesReachedError,
     NodeLookupError,
+    SchemaMismatchError,
     StoreError,
     TickworkError,
 )
@@ -34,7 +35,7 @@ from tickwork.node import Node, NodeState, PauseState, SchedulerState
 from tickwork.run import Outcome, Run, RunResult
 from tickwork.store import queries as q
 from tickwork.store.base import ClaimPlan, ClaimResult, DueJob, Fire, LostRun, Planner, Store
-from tickwork.store.migrate import upgrade
+from tickwork.store.migrate import HEAD_REVISION, schema_problem, upgrade
 from tickwork.store.types import UTCDateTime
 from tickwork.triggers import Trigger, trigger_from_dict
 
@@ -121,8 +122,16 @@ class SQLStore(Store):
                 conn.commit()
         except TickworkError:
             raise
-        except OperationalError as exc:
-            raise DatabaseUnavailableError(f"database unavailable: {exc}") from exc
+        except DBAPIError as exc:
+            if schema_problem(exc):
+                raise SchemaMismatchError(
+                    f"the database's tables do not match this tickwork (schema {HEAD_REVISION})"
+                    f": {exc.orig}; run `tickwork db upgrade`, and check that nothing else "
+                    "changed the tables"
+                ) from exc
+            if isinstance(exc, OperationalError):
+                raise DatabaseUnavailableError(f"database unavailable: {exc}") from exc
+            raise StoreError(f"database error: {exc}") from exc
         except SQLAlchemyError as exc:
             raise StoreError(f"database error: {exc}") from exc
 
@@ -141,9 +150,9 @@ class SQLStore(Store):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, *, create: bool = True) -> None:
         try:
-            upgrade(self._engine)
+            upgrade(self._engine, create=create)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot migrate the database: {exc}") from exc
 

@@ -6,12 +6,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 from tickwork.clock import Clock
+from tickwork.exceptions import ConfigurationError
 from tickwork.store.sql import SQLStore
 
 _SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -71,6 +73,20 @@ class SQLiteStore(SQLStore):
 
         super().__init__(engine, clock=clock)
         self._write_lock = threading.Lock()
+        self._path = Path(url.database).expanduser().resolve()
+
+    def start(self, *, create: bool = True) -> None:
+        """Create the file (and its directory) only when ``create`` is set: connecting
+        would create it silently, so a mistyped path is checked before that."""
+        if not self._path.exists():
+            if not create:
+                raise ConfigurationError(
+                    f"SQLite database {self._path} does not exist; run `tickwork db upgrade` "
+                    "(or pass --create) to create it",
+                    field="database",
+                )
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        super().start(create=create)
 
     @contextmanager
     def _transaction(self, *, write: bool = True) -> Iterator[Connection]:

@@ -13,7 +13,7 @@ from tickwork.exceptions import TriggerArgumentError
 from tickwork.triggers._time import coerce_timezone, local_timezone
 from tickwork.triggers.base import Trigger
 from tickwork.triggers.calendarinterval import CalendarIntervalTrigger
-from tickwork.triggers.combining import AndTrigger, OrTrigger
+from tickwork.triggers.combining import AndTrigger, OrTrigger, check_combination
 from tickwork.triggers.cron import CronTrigger
 from tickwork.triggers.date import DateTrigger
 from tickwork.triggers.interval import IntervalTrigger
@@ -46,7 +46,7 @@ def _check_fields(kind: str, allowed: frozenset[str], kwargs: Mapping[str, Any])
             raise TriggerArgumentError(name, kwargs[name], f"unknown argument for {kind} trigger")
 
 
-def _child(value: object, timezone: object) -> Trigger:
+def _child(value: object, timezone: object, depth: int) -> Trigger:
     if isinstance(value, Trigger):
         return value
     if isinstance(value, Mapping):
@@ -55,7 +55,8 @@ def _child(value: object, timezone: object) -> Trigger:
         if not isinstance(kind, str):
             raise TriggerArgumentError("type", kind, "each child trigger needs a type")
         own_zone = data.pop("timezone", None)
-        return build_trigger(kind, timezone=timezone if own_zone is None else own_zone, **data)
+        zone = timezone if own_zone is None else own_zone
+        return _build(kind, zone, data, depth)
     raise TriggerArgumentError("triggers", value, "expected a Trigger or a trigger dict")
 
 
@@ -74,6 +75,10 @@ def build_trigger(kind: str | Trigger, *, timezone: object = None, **kwargs: Any
             name = next(iter(kwargs))
             raise TriggerArgumentError(name, kwargs[name], "not allowed with a Trigger instance")
         return kind
+    return _build(kind, timezone, kwargs, 0)
+
+
+def _build(kind: object, timezone: object, kwargs: dict[str, Any], depth: int) -> Trigger:
     if not isinstance(kind, str):
         raise TriggerArgumentError("trigger", kind, "expected a trigger name or Trigger")
     default_zone = local_timezone() if timezone is None else coerce_timezone(timezone)
@@ -85,8 +90,10 @@ def build_trigger(kind: str | Trigger, *, timezone: object = None, **kwargs: Any
         children = kwargs["triggers"]
         if isinstance(children, str | bytes | Mapping) or not isinstance(children, list | tuple):
             raise TriggerArgumentError("triggers", children, "expected a list of triggers")
+        # Children are built first, so refuse a too deep or too wide spec before recursing.
+        check_combination(len(children) + 1, depth + 1)
         return cls(
-            [_child(child, default_zone) for child in children],
+            [_child(child, default_zone, depth + 1) for child in children],
             jitter=kwargs.get("jitter"),
         )
     if kind not in _SIMPLE:
@@ -102,6 +109,10 @@ def build_trigger(kind: str | Trigger, *, timezone: object = None, **kwargs: Any
 
 def trigger_from_dict(data: Mapping[str, Any]) -> Trigger:
     """Rebuild a trigger from :meth:`Trigger.to_dict` output, validating every field."""
+    return _from_dict(data, 0)
+
+
+def _from_dict(data: Mapping[str, Any], depth: int) -> Trigger:
     if not isinstance(data, Mapping):
         raise TriggerArgumentError("trigger", data, "expected a dict")
     fields = dict(data)
@@ -116,7 +127,10 @@ def trigger_from_dict(data: Mapping[str, Any]) -> Trigger:
         children = fields.get("triggers")
         if not isinstance(children, list | tuple):
             raise TriggerArgumentError("triggers", children, "expected a list of trigger dicts")
-        return cls([trigger_from_dict(child) for child in children], jitter=fields.get("jitter"))
+        check_combination(len(children) + 1, depth + 1)
+        return cls(
+            [_from_dict(child, depth + 1) for child in children], jitter=fields.get("jitter")
+        )
     simple = _SIMPLE[kind]
     _check_fields(kind, simple.FIELDS, fields)
     return simple(**fields)

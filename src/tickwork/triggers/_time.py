@@ -15,6 +15,7 @@ from typing import Final, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tickwork.exceptions import TriggerArgumentError
+from tickwork.limits import check_instant, check_seconds
 
 __all__ = [
     "UTC",
@@ -135,27 +136,31 @@ def coerce_datetime(value: object, tz: ZoneInfo, field: str) -> datetime:
             raise TriggerArgumentError(field, value, "not an ISO 8601 date/time") from None
     else:
         raise TriggerArgumentError(field, value, "expected a datetime, date or ISO 8601 string")
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        return localize(parsed.replace(tzinfo=None), tz)
     try:
-        return parsed.astimezone(tz)
-    except (OverflowError, ValueError):
-        raise TriggerArgumentError(field, value, "out of the supported range") from None
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            aware = localize(parsed.replace(tzinfo=None), tz)
+        else:
+            aware = parsed.astimezone(tz)
+    except (OverflowError, ValueError):  # a zone offset pushed it past year 1 or 9999
+        aware = None
+    return check_instant(field, aware, value)
 
 
 def coerce_date(value: object, tz: ZoneInfo, field: str) -> date:
     """Return ``value`` as a calendar date; aware datetimes are first moved into ``tz``."""
     if isinstance(value, datetime):
-        return value.astimezone(tz).date() if value.tzinfo is not None else value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
         return coerce_datetime(value, tz, field).date()
-    raise TriggerArgumentError(field, value, "expected a date, datetime or ISO 8601 string")
+    if isinstance(value, date):
+        day = value
+    elif isinstance(value, str):
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            return coerce_datetime(value, tz, field).date()
+    else:
+        raise TriggerArgumentError(field, value, "expected a date, datetime or ISO 8601 string")
+    check_instant(field, datetime.combine(day, time(), UTC), value)
+    return day
 
 
 def require_aware(value: datetime | None, field: str) -> None:
@@ -168,11 +173,7 @@ def coerce_jitter(value: object) -> float | int | None:
     """Validate ``jitter``: ``None`` or a non-negative number of seconds."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TriggerArgumentError("jitter", value, "expected a number of seconds")
-    if not value >= 0 or value == float("inf"):
-        raise TriggerArgumentError("jitter", value, "must be a finite number >= 0")
-    return value
+    return check_seconds("jitter", value)  # type: ignore[arg-type]
 
 
 def apply_jitter(when: datetime, jitter: float | None) -> datetime:
@@ -180,7 +181,10 @@ def apply_jitter(when: datetime, jitter: float | None) -> datetime:
     if not jitter:
         return when
     tz = when.tzinfo
-    shifted = when.astimezone(UTC) + timedelta(seconds=random.uniform(0, jitter))
+    try:
+        shifted = when.astimezone(UTC) + timedelta(seconds=random.uniform(0, jitter))
+    except OverflowError:  # a fire time near year 9999: the grid time itself will do
+        return when
     return shifted.astimezone(tz)
 
 

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from tickwork.exceptions import TriggerArgumentError
+from tickwork.limits import MAX_DURATION
 from tickwork.triggers._time import (
     UTC,
     apply_jitter,
@@ -20,6 +21,8 @@ from tickwork.triggers._time import (
 )
 from tickwork.triggers.base import Trigger
 
+_MAX_MICROS = MAX_DURATION // timedelta(microseconds=1)
+
 _UNITS: tuple[tuple[str, int], ...] = (
     ("weeks", 7 * 86_400_000_000),
     ("days", 86_400_000_000),
@@ -29,11 +32,14 @@ _UNITS: tuple[tuple[str, int], ...] = (
 )
 
 
-def _amount(field: str, value: object) -> int | float:
+def _amount(field: str, value: object, unit: int) -> int | float:
+    """A count of ``field`` units, refused past :data:`MAX_DURATION` so nothing overflows."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TriggerArgumentError(field, value, "expected a number")
-    if not value >= 0 or value == float("inf"):
-        raise TriggerArgumentError(field, value, "must be a finite number >= 0")
+    if not 0 <= value <= _MAX_MICROS // unit:
+        raise TriggerArgumentError(
+            field, value, f"must be a number from 0 to {_MAX_MICROS // unit}"
+        )
     return value
 
 
@@ -89,15 +95,20 @@ class IntervalTrigger(Trigger):
         jitter: float | None = None,
     ) -> None:
         length = timedelta(
-            weeks=_amount("weeks", weeks),
-            days=_amount("days", days),
-            hours=_amount("hours", hours),
-            minutes=_amount("minutes", minutes),
-            seconds=_amount("seconds", seconds),
+            **{
+                name: _amount(name, given, size)
+                for (name, size), given in zip(
+                    _UNITS, (weeks, days, hours, minutes, seconds), strict=True
+                )
+            }
         )
         micros = length // timedelta(microseconds=1)
         if micros <= 0:
             raise TriggerArgumentError("seconds", seconds, "the interval must be longer than 0")
+        if length > MAX_DURATION:
+            raise TriggerArgumentError(
+                "seconds", seconds, f"the interval must not exceed {MAX_DURATION.days} days"
+            )
         self._length = micros
         self._timezone = resolve_timezone(timezone, start_date, end_date)
         if start_date is None:

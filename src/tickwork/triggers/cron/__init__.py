@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from tickwork.exceptions import TriggerArgumentError
+from tickwork.limits import MAX_CRON_EXPRESSION
 from tickwork.triggers._time import (
     UTC,
     apply_jitter,
@@ -59,9 +60,13 @@ _MONTH_LENGTHS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 def _as_expression(field: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TriggerArgumentError(field, value, "expected a cron expression string or integer")
+    if isinstance(value, int) and not -(10**9) < value < 10**9:
+        raise TriggerArgumentError(field, value, "out of range")
     text = str(value).strip()
     if not text:
         raise TriggerArgumentError(field, value, "empty cron expression")
+    if len(text) > MAX_CRON_EXPRESSION:
+        raise TriggerArgumentError(field, text, f"longer than {MAX_CRON_EXPRESSION} characters")
     return text
 
 
