@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tickwork.run import Outcome
+
+#: Every outcome a run can have, as the API spells them.
+OUTCOMES = [outcome.value for outcome in Outcome]
+
 _DATETIME = {"type": "string", "format": "date-time"}
 _NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 _TRIGGERS = ["date", "interval", "cron", "calendarinterval", "and", "or"]
@@ -165,7 +170,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "node_id": {"type": ["string", "null"]},
             "outcome": {
                 "type": "string",
-                "enum": ["running", "succeeded", "failed", "missed", "lost"],
+                "enum": OUTCOMES,
             },
             "manual": {"type": "boolean"},
             "claimed_at": _NULLABLE_DATETIME,

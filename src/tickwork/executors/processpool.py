@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import threading
 from concurrent.futures import Future
 from concurrent.futures import ProcessPoolExecutor as _Pool
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 from tickwork.clock import SystemClock
@@ -13,11 +16,21 @@ from tickwork.executors.base import (
     Executor,
     Finished,
     check_max_workers,
+    failed_result,
     failure,
     run_fire,
 )
 from tickwork.store.base import Fire
 from tickwork.tasks import import_ref
+
+logger = logging.getLogger(__name__)
+
+
+class WorkerDiedError(RuntimeError):
+    """A pool's worker process ended while running (or holding) the fire.
+
+    Not a TickworkError: it is a run's failure as kept in history, never raised to callers.
+    """
 
 
 class ProcessPoolExecutor(Executor):
@@ -26,34 +39,82 @@ class ProcessPoolExecutor(Executor):
     Children import the job's function from its ``module:qualname`` reference, so a task
     registered under a custom name cannot run here. ``spawn`` is used because forking a
     process that has threads (ours and the database driver's) is unsafe.
+
+    A job that kills its worker (``os._exit``, a segfault, the OOM killer) breaks a
+    ``concurrent.futures`` pool for good: every fire the pool held fails with the worker's
+    exit code, and the pool is replaced by a fresh one for the fires that follow.
     """
 
     def __init__(self, max_workers: int = 4) -> None:
         self.max_workers = check_max_workers(max_workers)
         self._pool: _Pool | None = None
         self._context: ExecutionContext | None = None
+        self._lock = threading.Lock()
 
     def start(self, context: ExecutionContext) -> None:
         self._context = context
-        self._pool = _Pool(self.max_workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> _Pool:
+        return _Pool(self.max_workers, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, fire: Fire) -> None:
-        assert self._pool is not None, "executor not started"
-        future = self._pool.submit(_run_in_child, fire)
-        future.add_done_callback(lambda done: self._report(fire, done))
+        with self._lock:
+            pool = self._pool
+            assert pool is not None, "executor not started"
+            try:
+                future = pool.submit(_run_in_child, fire)
+            except BrokenProcessPool:
+                pool = self._replace(pool)
+                future = pool.submit(_run_in_child, fire)
+        future.add_done_callback(lambda done: self._report(fire, pool, done))
 
-    def _report(self, fire: Fire, done: Future[Finished]) -> None:
+    def _replace(self, broken: _Pool) -> _Pool:
+        """A fresh pool instead of ``broken``; call with the lock held."""
+        logger.error("a process-pool worker died; replacing the pool")
+        broken.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
+        return self._pool
+
+    def _report(self, fire: Fire, pool: _Pool, done: Future[Finished]) -> None:
+        """Runs on the pool's management thread, which must survive whatever happened."""
         context = self._context
         assert context is not None
         try:
             finished = done.result()
+        except BrokenProcessPool:
+            # The next submit finds the pool broken and replaces it; taking the lock here,
+            # on the broken pool's thread, could deadlock with a submit in progress.
+            error = WorkerDiedError(f"worker process died ({_exit_codes(pool)})")
+            finished = Finished(fire, failed_result(fire, None, datetime.now(UTC), error))
         except BaseException as exc:
             finished = failure(fire, None, datetime.now(UTC), exc)
         context.on_finished(finished)
 
     def shutdown(self, wait: bool = True) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        with self._lock:
+            pool = self._pool
+        if pool is None:
+            return
+        if not wait:
+            # Past the shutdown grace period: the children's runs are already recorded as
+            # interrupted, and a child that never returns must not keep the node alive.
+            for process in _processes(pool):
+                process.kill()
+        pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+def _processes(pool: _Pool) -> list[multiprocessing.process.BaseProcess]:
+    # concurrent.futures keeps its workers private; there is no public way to reach them
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _exit_codes(pool: _Pool) -> str:
+    """The exit codes of the pool's dead workers, as far as they are known."""
+    codes = sorted({code for p in _processes(pool) if (code := p.exitcode) is not None})
+    if not codes:
+        return "exit code unknown"
+    return "exit code " + ", ".join(str(code) for code in codes)
 
 
 def _run_in_child(fire: Fire) -> Finished:
