@@ -187,6 +187,7 @@ class Engine:
         """Start executors, the heartbeat and the claim loop (node already registered)."""
         self.start_executors()
         self._stopping.clear()
+        self._forced = False
         self._dispatcher.start()
         self._heartbeat.start()
         self.store.listen(self.wake)
