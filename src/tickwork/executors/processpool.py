@@ -9,6 +9,7 @@ from concurrent.futures import Future
 from concurrent.futures import ProcessPoolExecutor as _Pool
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from multiprocessing.connection import wait
 
 from tickwork.clock import SystemClock
 from tickwork.executors.base import (
@@ -111,7 +112,12 @@ def _processes(pool: _Pool) -> list[multiprocessing.process.BaseProcess]:
 
 def _exit_codes(pool: _Pool) -> str:
     """The exit codes of the pool's dead workers, as far as they are known."""
-    codes = sorted({code for p in _processes(pool) if (code := p.exitcode) is not None})
+    processes = {p.sentinel: p for p in _processes(pool)}
+    ready = set(wait(list(processes), timeout=0))
+    ended = [process for sentinel, process in processes.items() if sentinel in ready]
+    for process in ended:
+        process.join(1.0)  # its pipe closes a moment before its exit status is known
+    codes = sorted({code for p in ended if (code := p.exitcode) is not None})
     if not codes:
         return "exit code unknown"
     return "exit code " + ", ".join(str(code) for code in codes)
