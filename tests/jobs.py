@@ -98,3 +98,11 @@ async def async_cancelled() -> None:
 
 async def async_system_exit() -> None:
     raise SystemExit(4)
+
+
+def wait_for_file(path: str, timeout: float = 60.0) -> str:
+    """Wait (in any process) until ``path`` exists; lets a test hold a process-pool job."""
+    deadline = time.monotonic() + timeout
+    while not Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return "released"

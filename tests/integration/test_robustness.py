@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -174,19 +175,24 @@ def test_a_submit_that_raises_fails_that_fire_only(
     _settle(scheduler)
 
 
+@pytest.mark.parametrize("executor", ["threadpool", "processpool", "asyncio"])
 def test_started_at_is_recorded_while_the_run_runs(
-    make_scheduler: Callable[..., Scheduler],
+    make_scheduler: Callable[..., Scheduler], tmp_path: Path, executor: str
 ) -> None:
-    scheduler = make_scheduler()
+    scheduler = make_scheduler(executors={"here": {"type": executor}})
     scheduler.start()
-    scheduler.add_job("held", jobs.wait_for_gate, args=[30])
+    release = tmp_path / "release"
+    # no grace time: starting worker processes on a loaded machine can take seconds
+    scheduler.add_job(
+        "held", jobs.wait_for_file, args=[str(release)], executor="here", misfire_grace_time=None
+    )
     (run,) = eventually(  # type: ignore[misc]
-        lambda: [r for r in scheduler.get_runs("held") if r.started_at is not None]
+        lambda: [r for r in scheduler.get_runs("held") if r.started_at is not None], timeout=60
     )
     assert run.outcome is Outcome.RUNNING
     assert run.started_at >= run.claimed_at
-    jobs.gate.set()
-    (done,) = eventually(lambda: _final(scheduler, "held"))  # type: ignore[misc]
+    release.touch()
+    (done,) = eventually(lambda: _final(scheduler, "held"), timeout=60)  # type: ignore[misc]
     assert (done.outcome, done.started_at) == (Outcome.SUCCEEDED, run.started_at)
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from multiprocessing.connection import wait
 
 from tickwork.clock import SystemClock
+from tickwork.executors import process_starts
 from tickwork.executors.base import (
     ExecutionContext,
     Executor,
@@ -51,15 +52,28 @@ class ProcessPoolExecutor(Executor):
         self._pool: _Pool | None = None
         self._context: ExecutionContext | None = None
         self._lock = threading.Lock()
+        self._starts: process_starts.StartReports | None = None
 
     def start(self, context: ExecutionContext) -> None:
         self._context = context
+        if context.on_started is not None:
+            self._starts = process_starts.StartReports(context.on_started, context.health)
         self._pool = self._new_pool()
 
     def _new_pool(self) -> _Pool:
-        return _Pool(self.max_workers, mp_context=multiprocessing.get_context("spawn"))
+        context = multiprocessing.get_context("spawn")
+        if self._starts is None:
+            return _Pool(self.max_workers, mp_context=context)
+        return _Pool(
+            self.max_workers,
+            mp_context=context,
+            initializer=process_starts.connect,
+            initargs=(self._starts.address,),
+        )
 
     def submit(self, fire: Fire) -> None:
+        if self._starts is not None:
+            self._starts.expect(fire)
         with self._lock:
             pool = self._pool
             assert pool is not None, "executor not started"
@@ -81,6 +95,8 @@ class ProcessPoolExecutor(Executor):
         """Runs on the pool's management thread, which must survive whatever happened."""
         context = self._context
         assert context is not None
+        if self._starts is not None:
+            self._starts.forget(fire)
         try:
             finished = done.result()
         except BrokenProcessPool:
@@ -103,6 +119,9 @@ class ProcessPoolExecutor(Executor):
             for process in _processes(pool):
                 process.kill()
         pool.shutdown(wait=wait, cancel_futures=not wait)
+        if self._starts is not None:
+            self._starts.close()
+            self._starts = None
 
 
 def _processes(pool: _Pool) -> list[multiprocessing.process.BaseProcess]:
@@ -131,5 +150,5 @@ def _run_in_child(fire: Fire) -> Finished:
     except Exception as exc:
         finished = failure(fire, None, clock.now(), exc)
     else:
-        finished = run_fire(fire, func, clock)
+        finished = run_fire(fire, func, clock, on_started=process_starts.report)
     return Finished(finished.fire, finished.result, retval=None, exception=None)
