@@ -132,6 +132,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "updated_at": _DATETIME,
             "node_id": {"type": "string"},
             "state": {"type": "string", "enum": ["stopped", "running", "paused"]},
+            "healthy": {
+                "type": "boolean",
+                "description": "False once an internal thread of this node could not go on.",
+            },
+            "health_reason": {"type": ["string", "null"]},
         },
     },
     "PausePatch": {
