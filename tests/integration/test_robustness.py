@@ -7,7 +7,7 @@ firing and that every run reaches a final outcome.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,12 @@ from tests.conftest import eventually
 from tickwork import EngineSettings, Outcome, Run, Scheduler
 from tickwork.events import EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED, SchedulerEvent
 from tickwork.executors import AsyncIOExecutor, ExecutionContext, Executor
+from tickwork.run import RunResult
 from tickwork.store.base import Fire
+from tickwork.store.sqlite import SQLiteStore
 from tickwork.supervision import Health, supervised_thread
+
+from .conftest import FAST
 
 CANARY_SECONDS = 0.3
 
@@ -261,3 +265,33 @@ def test_a_thread_that_keeps_crashing_makes_the_node_unhealthy() -> None:
     thread.join(60)
     assert not thread.is_alive()
     assert reasons == ["thread crashing keeps crashing; last: KeyboardInterrupt: "]
+
+
+class _PickyStore(SQLiteStore):
+    """A real SQLite store that refuses any batch holding one poisoned result, as a
+    database refuses a value it cannot store."""
+
+    def finish_runs(self, results: Sequence[RunResult]) -> None:
+        if any(result.result == '"poison"' for result in results):
+            raise ValueError("this value cannot be stored")
+        super().finish_runs(results)
+
+
+def test_an_outcome_the_database_refuses_is_recorded_as_a_plain_failure(
+    sqlite_url: str,
+) -> None:
+    scheduler = Scheduler(store=_PickyStore(sqlite_url), settings=FAST, timezone="UTC")
+    try:
+        scheduler.start()
+        _add_canary(scheduler)
+        scheduler.add_job("poison", jobs.echo, args=["poison"])
+        scheduler.add_job("fine", jobs.add, args=[1, 1])
+        (poisoned,) = eventually(lambda: _final(scheduler, "poison"))  # type: ignore[misc]
+        (fine,) = eventually(lambda: _final(scheduler, "fine"))  # type: ignore[misc]
+        assert (poisoned.outcome, poisoned.result) == (Outcome.FAILED, None)
+        assert poisoned.error == "the run's outcome could not be recorded (ValueError)"
+        assert (fine.outcome, fine.result) == (Outcome.SUCCEEDED, "2")
+        _canary_keeps_firing(scheduler)
+        _settle(scheduler)
+    finally:
+        scheduler.close()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from tickwork.exceptions import DatabaseUnavailableError, StoreError
+from tickwork.exceptions import DatabaseUnavailableError
 from tickwork.executors.base import Finished
 from tickwork.run import Outcome, RunStart
 from tickwork.store.base import Fire, Store
@@ -131,7 +131,7 @@ class RunRecorder:
         if marks:
             try:
                 self._store.mark_runs_started(marks)
-            except StoreError as exc:
+            except Exception as exc:  # never at the cost of the outcomes that follow
                 logger.warning("cannot record the start of %d runs: %s", len(marks), exc)
 
     def _write(self, batch: list[Finished]) -> None:
