@@ -110,3 +110,8 @@ def wait_for_file(path: str, timeout: float = 60.0) -> str:
 
 def echo(value: object) -> object:
     return value
+
+
+def keyboard_interrupt() -> None:
+    """What Ctrl+C (or ``tickwork jobs run``'s SIGTERM handler) raises inside a job."""
+    raise KeyboardInterrupt

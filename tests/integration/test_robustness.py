@@ -295,3 +295,23 @@ def test_an_outcome_the_database_refuses_is_recorded_as_a_plain_failure(
         _settle(scheduler)
     finally:
         scheduler.close()
+
+
+def test_a_stopped_scheduler_runs_a_job_inline_as_a_short_lived_node(
+    make_scheduler: Callable[..., Scheduler],
+) -> None:
+    scheduler = make_scheduler()
+    scheduler.add_job("ok", jobs.add, args=[2, 2], next_run_time=None)
+    scheduler.add_job("ctrl-c", jobs.keyboard_interrupt, next_run_time=None)
+    scheduler.run_job("ok")
+    (run,) = scheduler.get_runs("ok")
+    assert (run.outcome, run.result, run.manual) == (Outcome.SUCCEEDED, "4", True)
+    assert run.node_id is not None
+    assert run.started_at is not None
+    with pytest.raises(KeyboardInterrupt):
+        scheduler.run_job("ctrl-c")
+    (interrupted,) = scheduler.get_runs("ctrl-c")
+    assert interrupted.outcome is Outcome.INTERRUPTED
+    nodes = scheduler.get_nodes(include_stopped=True)
+    assert {node.id for node in nodes} == {run.node_id, interrupted.node_id}
+    assert {node.state.value for node in nodes} == {"stopped"}
