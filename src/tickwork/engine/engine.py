@@ -139,7 +139,7 @@ class Engine:
         # every fire this node claimed and has not recorded yet, by (job id, scheduled time)
         self._in_flight: dict[tuple[str, datetime], Fire] = {}
         self._forced = False
-        #: How many runs the last :meth:`stop` recorded ``interrupted``.
+        #: How many runs the last :meth:`stop` recorded ``interrupted`` (0 after a start).
         self.interrupted = 0
         self._context = ExecutionContext(
             resolve=resolve,
@@ -188,6 +188,7 @@ class Engine:
         self.start_executors()
         self._stopping.clear()
         self._forced = False
+        self.interrupted = 0
         self._dispatcher.start()
         self._heartbeat.start()
         self.store.listen(self.wake)
