@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.acceptance.broken_node import DATABASE_VARIABLE
 from tests.acceptance.test_serve import (
     ROOT,
     TICKWORK,
@@ -27,6 +28,7 @@ from tests.acceptance.test_serve import (
 )
 from tests.conftest import eventually
 from tickwork import EngineSettings, Outcome, Scheduler
+from tickwork.server.serving import EXIT_INTERRUPTED, EXIT_UNHEALTHY
 
 SERVE_CONFIG = """
 allowed_callables = ["tests.jobs:*"]
@@ -43,9 +45,6 @@ func = "tests.jobs:sleep"
 trigger = "date"
 args = [3600]
 """
-
-#: ``tickwork serve``'s status when runs had to be interrupted.
-EXIT_INTERRUPTED = 3
 
 
 def _runs(database_url: str, job_id: str) -> list[dict[str, Any]]:
@@ -171,3 +170,25 @@ def test_a_killed_manual_cli_run_is_reaped_as_lost(postgres_url: str) -> None:
     finally:
         reaper.close()
     _no_run_left_running(postgres_url)
+
+
+@pytest.mark.slow
+def test_a_node_whose_claim_loop_keeps_crashing_exits_non_zero(postgres_url: str) -> None:
+    env = {**environment(postgres_url), DATABASE_VARIABLE: postgres_url}
+    del env["TICKWORK_DATABASE_URL"]
+    process = subprocess.Popen(
+        [TICKWORK, "serve", "--port", "0", "--app", "tests.acceptance.broken_node:scheduler"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # the thread is restarted 5 times with a growing pause, then the node gives up
+    out, err = process.communicate(timeout=90)
+    assert process.returncode == EXIT_UNHEALTHY, err
+    assert "tickwork node" in out
+    assert "node unhealthy: thread tickwork-engine keeps crashing; last: SystemExit: " in err
+    assert "injected fault in the claim loop" in err
+    nodes = json.loads(cli(postgres_url, "nodes", "list", "--all", "--json").stdout)
+    assert [node["state"] for node in nodes] == ["stopped"]
