@@ -6,6 +6,7 @@ firing and that every run reaches a final outcome.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -315,3 +316,25 @@ def test_a_stopped_scheduler_runs_a_job_inline_as_a_short_lived_node(
     nodes = scheduler.get_nodes(include_stopped=True)
     assert {node.id for node in nodes} == {run.node_id, interrupted.node_id}
     assert {node.state.value for node in nodes} == {"stopped"}
+
+
+@pytest.mark.slow
+def test_shutdown_kills_process_pool_workers_still_running_after_the_grace_period(
+    make_scheduler: Callable[..., Scheduler], tmp_path: Path
+) -> None:
+    settings = EngineSettings(
+        poll_interval=0.05, heartbeat_interval=0.2, node_timeout=1.0, shutdown_grace=0.5
+    )
+    pool = {"type": "processpool", "max_workers": 1}
+    scheduler = make_scheduler(settings=settings, executors={"processes": pool})
+    scheduler.start()
+    never = str(tmp_path / "never-created")
+    scheduler.add_job(
+        "stuck", jobs.wait_for_file, args=[never, 3600], executor="processes",
+        misfire_grace_time=None,
+    )  # fmt: skip
+    eventually(lambda: any(r.started_at for r in scheduler.get_runs("stuck")), timeout=60)
+    assert multiprocessing.active_children()
+    scheduler.shutdown(wait=True)
+    assert scheduler.get_runs("stuck")[0].outcome is Outcome.INTERRUPTED
+    eventually(lambda: not multiprocessing.active_children(), timeout=30)
