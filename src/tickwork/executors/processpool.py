@@ -72,16 +72,22 @@ class ProcessPoolExecutor(Executor):
         )
 
     def submit(self, fire: Fire) -> None:
-        if self._starts is not None:
-            self._starts.expect(fire)
-        with self._lock:
-            pool = self._pool
-            assert pool is not None, "executor not started"
-            try:
-                future = pool.submit(_run_in_child, fire)
-            except BrokenProcessPool:
-                pool = self._replace(pool)
-                future = pool.submit(_run_in_child, fire)
+        starts = self._starts
+        if starts is not None:
+            starts.expect(fire)
+        try:
+            with self._lock:
+                pool = self._pool
+                assert pool is not None, "executor not started"
+                try:
+                    future = pool.submit(_run_in_child, fire)
+                except BrokenProcessPool:
+                    pool = self._replace(pool)
+                    future = pool.submit(_run_in_child, fire)
+        except BaseException:
+            if starts is not None:
+                starts.forget(fire)
+            raise
         future.add_done_callback(lambda done: self._report(fire, pool, done))
 
     def _replace(self, broken: _Pool) -> _Pool:
@@ -95,8 +101,9 @@ class ProcessPoolExecutor(Executor):
         """Runs on the pool's management thread, which must survive whatever happened."""
         context = self._context
         assert context is not None
-        if self._starts is not None:
-            self._starts.forget(fire)
+        starts = self._starts
+        if starts is not None:
+            starts.forget(fire)
         try:
             finished = done.result()
         except BrokenProcessPool:
@@ -130,13 +137,17 @@ def _processes(pool: _Pool) -> list[multiprocessing.process.BaseProcess]:
 
 
 def _exit_codes(pool: _Pool) -> str:
-    """The exit codes of the pool's dead workers, as far as they are known."""
-    processes = {p.sentinel: p for p in _processes(pool)}
-    ready = set(wait(list(processes), timeout=0))
-    ended = [process for sentinel, process in processes.items() if sentinel in ready]
-    for process in ended:
-        process.join(1.0)  # its pipe closes a moment before its exit status is known
-    codes = sorted({code for p in ended if (code := p.exitcode) is not None})
+    """The exit codes of the pool's dead workers, as far as they are known (never raises:
+    it runs on the pool's thread while the outcome of a run waits for it)."""
+    try:
+        processes = {p.sentinel: p for p in _processes(pool)}
+        ready = set(wait(list(processes), timeout=0))
+        ended = [process for sentinel, process in processes.items() if sentinel in ready]
+        for process in ended:
+            process.join(1.0)  # its pipe closes a moment before its exit status is known
+        codes = sorted({code for p in ended if (code := p.exitcode) is not None})
+    except Exception:
+        codes = []
     if not codes:
         return "exit code unknown"
     return "exit code " + ", ".join(str(code) for code in codes)
