@@ -118,6 +118,7 @@ class APScheduler:
             executors=settings.executors,
             job_defaults=settings.job_defaults,
             allowed_callables=settings.allowed_callables,
+            settings=settings.engine,
             call_wrapper=in_app_context,
         )
 
