@@ -73,10 +73,18 @@ class Health:
 
 
 def contained(what: str, func: Callable[..., object], *args: object) -> bool:
-    """Call ``func(*args)``; log any exception as an error in ``what``. True if it returned."""
+    """Call ``func(*args)``; log any exception as an error in ``what``. True if it returned.
+
+    On the main thread ``SystemExit`` and ``KeyboardInterrupt`` still propagate: there
+    they may be the user's Ctrl+C or ``tickwork serve``'s signal handler, and the main
+    thread belongs to the application, not to tickwork.
+    """
     try:
         func(*args)
     except BaseException as exc:  # one item's trouble must stay its own
+        stopping = isinstance(exc, SystemExit | KeyboardInterrupt)
+        if stopping and threading.current_thread() is threading.main_thread():
+            raise
         logger.error("error in %s: %s", what, describe(exc), exc_info=exc)
         return False
     return True

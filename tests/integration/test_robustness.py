@@ -16,7 +16,12 @@ import pytest
 from tests import jobs
 from tests.conftest import eventually
 from tickwork import EngineSettings, Outcome, Run, Scheduler
-from tickwork.events import EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED, SchedulerEvent
+from tickwork.events import (
+    EVENT_JOB_ADDED,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_SUBMITTED,
+    SchedulerEvent,
+)
 from tickwork.executors import AsyncIOExecutor, ExecutionContext, Executor
 from tickwork.run import RunResult
 from tickwork.store.base import Fire
@@ -338,3 +343,19 @@ def test_shutdown_kills_process_pool_workers_still_running_after_the_grace_perio
     scheduler.shutdown(wait=True)
     assert scheduler.get_runs("stuck")[0].outcome is Outcome.INTERRUPTED
     eventually(lambda: not multiprocessing.active_children(), timeout=30)
+
+
+def test_ctrl_c_in_a_listener_on_the_main_thread_still_stops_the_application(
+    make_scheduler: Callable[..., Scheduler],
+) -> None:
+    scheduler = make_scheduler()
+
+    def listener(event: SchedulerEvent) -> None:
+        raise KeyboardInterrupt
+
+    scheduler.add_listener(listener, EVENT_JOB_ADDED)
+    # the main thread is the application's: Ctrl+C (or serve's signal handler) must not
+    # be swallowed there, unlike on tickwork's own threads
+    with pytest.raises(KeyboardInterrupt):
+        scheduler.add_job("added", jobs.record, next_run_time=None)
+    assert scheduler.get_job("added") is not None
