@@ -50,3 +50,68 @@ def append_line(path: str, text: str, seconds: float = 0.0) -> int:
 
 def add(a: int, b: int) -> int:
     return a + b
+
+
+def exit_process(code: int) -> None:
+    """Kill the worker process outright, as a crashing extension or the OOM killer would."""
+    os._exit(code)
+
+
+def deep_result(depth: int = 100_000) -> list[object]:
+    """A value too deep for json.dumps and for repr (both raise RecursionError)."""
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+class _BadRepr:
+    def __repr__(self) -> str:
+        raise ValueError("no repr for you")
+
+
+def bad_repr_result() -> object:
+    return _BadRepr()
+
+
+class _BadStrError(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no str for you")
+
+
+def bad_str_error() -> None:
+    raise _BadStrError
+
+
+def hostile_text_error() -> None:
+    """An error text that PostgreSQL cannot store as is (NUL, a lone surrogate)."""
+    raise RuntimeError("nul \x00 and surrogate \ud800")
+
+
+def system_exit() -> None:
+    raise SystemExit(3)
+
+
+async def async_cancelled() -> None:
+    raise asyncio.CancelledError
+
+
+async def async_system_exit() -> None:
+    raise SystemExit(4)
+
+
+def wait_for_file(path: str, timeout: float = 60.0) -> str:
+    """Wait (in any process) until ``path`` exists; lets a test hold a process-pool job."""
+    deadline = time.monotonic() + timeout
+    while not Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return "released"
+
+
+def echo(value: object) -> object:
+    return value
+
+
+def keyboard_interrupt() -> None:
+    """What Ctrl+C (or ``tickwork jobs run``'s SIGTERM handler) raises inside a job."""
+    raise KeyboardInterrupt

@@ -16,6 +16,9 @@ class Outcome(StrEnum):
     FAILED = "failed"
     MISSED = "missed"
     LOST = "lost"
+    #: Still running when its node shut down and the shutdown grace period ran out (or
+    #: a second signal forced the exit).
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +78,12 @@ class RunResult:
     result: str | None = None
     error: str | None = None
     traceback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """The moment a claimed run's callable was started; written while the run runs."""
+
+    job_id: str
+    scheduled_time: datetime
+    started_at: datetime

@@ -33,12 +33,12 @@ from tickwork.exceptions import (
     TriggerArgumentError,
 )
 from tickwork.executors import Executor, ThreadPoolExecutor, build_executor
-from tickwork.executors.base import run_fire
 from tickwork.job import Job, validate_job
 from tickwork.limits import LATEST, check_instant
 from tickwork.node import Node, SchedulerState
 from tickwork.run import Outcome, Run
 from tickwork.store import Store, create_store
+from tickwork.supervision import contained
 from tickwork.tasks import TaskRegistry
 from tickwork.triggers import AndTrigger, IntervalTrigger, OrTrigger, Trigger, build_trigger
 from tickwork.triggers._time import UTC, coerce_timezone, local_timezone
@@ -168,6 +168,18 @@ class Scheduler:
     def engine(self) -> Engine:
         return self._engine
 
+    @property
+    def healthy(self) -> bool:
+        """False once an internal thread could not go on; :attr:`health_reason` says why.
+
+        An unhealthy node has stopped claiming and left the cluster; restart the process.
+        """
+        return self._engine.health.healthy
+
+    @property
+    def health_reason(self) -> str | None:
+        return self._engine.health.reason
+
     def start(self, paused: bool = False) -> None:
         """Join the cluster and start firing jobs; ``paused`` starts this node paused."""
         with self._lock:
@@ -289,10 +301,8 @@ class Scheduler:
     def _dispatch_event(self, event: SchedulerEvent) -> None:
         for callback, mask in list(self._listeners):
             if mask & event.code:
-                try:
-                    callback(event)
-                except Exception:
-                    logger.exception("error in event listener %r", callback)
+                # SystemExit and KeyboardInterrupt too: a listener never stops a thread
+                contained(f"event listener {callback!r}", callback, event)
 
     # -- tasks -------------------------------------------------------------------------------
 
@@ -636,17 +646,17 @@ class Scheduler:
         """Run the job now, outside its schedule, recorded in history.
 
         A running scheduler hands the run to the job's executor. A stopped one runs it in
-        the calling thread, as Flask-APScheduler does, and records the outcome.
+        the calling thread, as Flask-APScheduler does, and records the outcome; meanwhile
+        it counts as a node of the cluster (see :meth:`Engine.run_inline`), so a run whose
+        process dies is marked lost, and Ctrl+C records it ``interrupted``.
         """
         _check_jobstore(jobstore)
         self._ensure_store()
         job = self.store.get_job(job_id)
-        fire = self.store.start_manual_run(job_id, self.node_id if self._running else None)
         if self._running:
-            self._engine.submit(fire)
+            self._engine.submit(self.store.start_manual_run(job_id, self.node_id))
         else:
-            finished = run_fire(fire, self.registry.resolve(fire.func_ref), self.clock)
-            self.store.finish_runs([finished.result])
+            self._engine.run_inline(job_id)
         return job
 
     # -- history -----------------------------------------------------------------------------

@@ -222,6 +222,19 @@ def test_executors_defaults_and_timezone_are_passed_on(
     assert (job.coalesce, job.max_instances) == (False, 3)
 
 
+def test_engine_settings_come_from_scheduler_engine(
+    made: list[APScheduler], database_url: str
+) -> None:
+    _, scheduler = make(made, database_url, SCHEDULER_ENGINE={"shutdown_grace": 5})
+    assert scheduler.scheduler.engine.settings.shutdown_grace == 5
+    with pytest.raises(ConfigurationError, match=r"SCHEDULER_ENGINE: .*turbo"):
+        read_settings({"SCHEDULER_ENGINE": {"turbo": 1}})
+    with pytest.raises(ConfigurationError, match="SCHEDULER_ENGINE: shutdown_grace must be"):
+        read_settings({"SCHEDULER_ENGINE": {"shutdown_grace": -1}})
+    with pytest.raises(ConfigurationError, match="SCHEDULER_ENGINE must be a dict"):
+        read_settings({"SCHEDULER_ENGINE": 30})
+
+
 def test_the_reloader_parent_does_not_start(
     made: list[APScheduler], database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,6 +23,19 @@ def test_get_scheduler_answers_both_paths_without_redirect(
     assert info["state"] == "stopped"
 
 
+def test_get_scheduler_says_whether_the_node_is_healthy(
+    client: CheckedClient, scheduler: APScheduler
+) -> None:
+    info = client.get("/scheduler").get_json()
+    assert (info["healthy"], info["health_reason"]) == (True, None)
+    scheduler.scheduler.engine.health.fail("thread tickwork-recorder keeps crashing")
+    info = client.get("/scheduler").get_json()
+    assert (info["healthy"], info["health_reason"]) == (
+        False,
+        "thread tickwork-recorder keeps crashing",
+    )
+
+
 @pytest.mark.parametrize("path", ["/scheduler", "/scheduler/"])
 def test_patch_scheduler_pauses_with_201_and_location(
     client: CheckedClient, scheduler: APScheduler, path: str

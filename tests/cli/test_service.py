@@ -46,6 +46,7 @@ misfire_grace_time = 30
 [engine]
 poll_interval = 0.05
 run_retention = false
+shutdown_grace = false
 
 [[jobs]]
 id = "nightly"
@@ -72,7 +73,9 @@ def test_every_key_of_the_config_file(tmp_path: Path) -> None:
         "/tw",
         4,
     )
-    assert config.engine == EngineSettings(poll_interval=0.05, run_retention=None)
+    assert config.engine == EngineSettings(
+        poll_interval=0.05, run_retention=None, shutdown_grace=None
+    )
     scheduler, loaded = open_scheduler(config)
     try:
         assert loaded is None
@@ -100,6 +103,8 @@ def test_every_key_of_the_config_file(tmp_path: Path) -> None:
         ("[auth]\ntokens = 'abc'", "auth.tokens must be an array of strings"),
         ("[engine]\npoll_interval = -1", "poll_interval must be a positive number"),
         ("[engine]\nturbo = 1", "unknown key engine.turbo"),
+        ("[engine]\nshutdown_grace = 0", "shutdown_grace must be positive or None"),
+        ("[engine]\nshutdown_grace = 'soon'", "engine.shutdown_grace must be a number"),
         ("jobs = 3", "jobs must be an array of tables"),
         ("[executors]\ndefault = 3", "executors.default must be a table"),
         ("this is not toml", "not valid TOML"),

@@ -11,7 +11,7 @@ from typing import Any
 from tickwork import __version__
 from tickwork.api.auth import ApiAuth
 from tickwork.api.csrf import UNSAFE_METHODS
-from tickwork.api.openapi_schemas import SCHEMAS
+from tickwork.api.openapi_schemas import OUTCOMES, SCHEMAS
 
 _ID_PATTERN = "^[^/\\x00]+$"
 
@@ -69,7 +69,7 @@ _RUN_FILTERS = [
     _query("before", {"type": "integer", "minimum": 1}, "Only runs with a smaller id (cursor)."),
     _query(
         "outcome",
-        {"type": "string", "enum": ["running", "succeeded", "failed", "missed", "lost"]},
+        {"type": "string", "enum": OUTCOMES},
         "Only runs with this outcome.",
     ),
     _query("node_id", {"type": "string", "minLength": 1}, "Only runs of this node."),

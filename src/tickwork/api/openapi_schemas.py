@@ -13,6 +13,10 @@ from tickwork.limits import (
     MAX_ID_LENGTH,
     MAX_INT32,
 )
+from tickwork.run import Outcome
+
+#: Every outcome a run can have, as the API spells them.
+OUTCOMES = [outcome.value for outcome in Outcome]
 
 _DATETIME = {"type": "string", "format": "date-time"}
 _NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
@@ -156,6 +160,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "updated_at": _DATETIME,
             "node_id": {"type": "string"},
             "state": {"type": "string", "enum": ["stopped", "running", "paused"]},
+            "healthy": {
+                "type": "boolean",
+                "description": "False once an internal thread of this node could not go on.",
+            },
+            "health_reason": {"type": ["string", "null"]},
         },
     },
     "PausePatch": {
@@ -194,7 +203,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "node_id": {"type": ["string", "null"]},
             "outcome": {
                 "type": "string",
-                "enum": ["running", "succeeded", "failed", "missed", "lost"],
+                "enum": OUTCOMES,
             },
             "manual": {"type": "boolean"},
             "claimed_at": _NULLABLE_DATETIME,

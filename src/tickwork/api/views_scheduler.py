@@ -24,6 +24,8 @@ def _info(ctx: ApiContext) -> dict[str, Any]:
         "updated_at": row.updated_at.isoformat(),
         "node_id": scheduler.node_id,
         "state": _STATES[scheduler.state],
+        "healthy": scheduler.healthy,
+        "health_reason": scheduler.health_reason,
     }
 
 

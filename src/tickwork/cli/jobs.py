@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import signal
+import threading
+from types import FrameType
 from typing import Any
 
 import click
@@ -188,18 +191,37 @@ def remove_job(as_json: bool, job_id: str) -> None:
 def run_job(as_json: bool, job_id: str) -> None:
     """Run a job now, in this process, and record the run in history.
 
-    The job's schedule is unchanged. Exits with 1 when the job raised.
+    The job's schedule is unchanged. Exits with 1 when the job raised. While the job runs
+    this process is a node of the cluster: killed, its run is marked lost by the others;
+    stopped by SIGTERM or Ctrl+C, it records the run interrupted.
     """
-    with open_scheduler() as scheduler:
-        scheduler.run_job(job_id)
-        run = next(r for r in scheduler.get_runs(job_id, limit=50) if r.manual)
-        if as_json:
-            echo_json(run.to_dict())
-        else:
-            duration = f" in {run.duration:.3f} s" if run.duration is not None else ""
-            click.echo(f"ran job {job_id} (run {run.id}): {run.outcome.value}{duration}")
-        if run.outcome is not Outcome.SUCCEEDED:
-            raise CliError(f"job {job_id} {run.outcome.value}: {run.error}")
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
+    try:
+        with open_scheduler() as scheduler:
+            _run_now(scheduler, job_id, as_json)
+    except KeyboardInterrupt:
+        raise CliError(f"job {job_id} interrupted; its run is recorded as interrupted") from None
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM ends a manual run as Ctrl+C does."""
+    raise KeyboardInterrupt
+
+
+def _run_now(scheduler: Scheduler, job_id: str, as_json: bool) -> None:
+    scheduler.run_job(job_id)
+    run = next(r for r in scheduler.get_runs(job_id, limit=50) if r.manual)
+    if as_json:
+        echo_json(run.to_dict())
+    else:
+        duration = f" in {run.duration:.3f} s" if run.duration is not None else ""
+        click.echo(f"ran job {job_id} (run {run.id}): {run.outcome.value}{duration}")
+    if run.outcome is not Outcome.SUCCEEDED:
+        raise CliError(f"job {job_id} {run.outcome.value}: {run.error}")
 
 
 def _next(job: Job, scheduler: Scheduler) -> str:

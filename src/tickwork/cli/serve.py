@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 import click
 
@@ -27,7 +29,9 @@ def serve(host: str | None, port: int | None, allow_insecure: bool) -> None:
     """Run a scheduler node and serve the REST API, dashboard and /metrics.
 
     Prints the URLs once listening. On SIGTERM or SIGINT it stops taking requests, lets
-    running jobs finish, marks the node stopped and exits 0.
+    running jobs finish, marks the node stopped and exits 0. Jobs still running after
+    [engine] shutdown_grace seconds (or at a second signal) are recorded interrupted and
+    the exit status is 3; a node that became unhealthy exits with 4.
     """
     from tickwork.server import add_configured_jobs, build_service
     from tickwork.server import serve as serve_service
@@ -38,7 +42,7 @@ def serve(host: str | None, port: int | None, allow_insecure: bool) -> None:
     with open_configured() as (config, scheduler, loaded):
         add_configured_jobs(scheduler, config)
         service = build_service(config, scheduler, loaded)
-        serve_service(
+        status = serve_service(
             service,
             host=host or config.host or "127.0.0.1",
             port=port if port is not None else (config.port if config.port is not None else 5000),
@@ -46,3 +50,9 @@ def serve(host: str | None, port: int | None, allow_insecure: bool) -> None:
             allow_insecure=allow_insecure or config.allow_insecure,
             announce=click.echo,
         )
+    if status:
+        # job threads may still be running: do not wait for them on the way out
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)

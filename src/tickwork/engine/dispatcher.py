@@ -9,6 +9,7 @@ from datetime import datetime
 
 from tickwork.clock import Clock
 from tickwork.store.base import Fire
+from tickwork.supervision import Health, contained, supervised_thread
 
 
 class AheadDispatcher:
@@ -18,9 +19,10 @@ class AheadDispatcher:
     claiming the rest of a large burst.
     """
 
-    def __init__(self, clock: Clock, release: Callable[[Fire], None]) -> None:
+    def __init__(self, clock: Clock, release: Callable[[Fire], None], health: Health) -> None:
         self._clock = clock
         self._release = release
+        self._health = health
         self._heap: list[tuple[datetime, int, Fire]] = []
         self._sequence = 0
         self._changed = threading.Condition()
@@ -29,7 +31,7 @@ class AheadDispatcher:
 
     def start(self) -> None:
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="tickwork-dispatch", daemon=True)
+        self._thread = supervised_thread("tickwork-dispatch", self._run, self._health)
         self._thread.start()
 
     def hold(self, fires: list[Fire]) -> None:
@@ -64,6 +66,6 @@ class AheadDispatcher:
                 fire = heapq.heappop(self._heap)[2]
                 self._changed.release()
                 try:
-                    self._release(fire)
+                    contained(f"starting fire of job {fire.job_id!r}", self._release, fire)
                 finally:
                     self._changed.acquire()

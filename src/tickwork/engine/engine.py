@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from tickwork._version import __version__
@@ -35,11 +35,13 @@ from tickwork.executors.base import (
     Finished,
     failure,
     missed_result,
+    run_fire,
 )
 from tickwork.limits import DEFAULT_MIN_INTERVAL, MAX_DURATION
 from tickwork.node import Node, NodeState, PauseState
-from tickwork.run import Outcome
+from tickwork.run import Outcome, RunResult, RunStart
 from tickwork.store.base import ClaimPlan, Fire, Store
+from tickwork.supervision import Health, contained, describe, supervised_thread
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,9 @@ class EngineSettings:
     #: Shortest interval an ``interval`` trigger may have, in seconds: each fire writes a
     #: run row, so a job every microsecond would flood the database (0 allows any).
     min_interval: float = DEFAULT_MIN_INTERVAL
+    #: On shutdown, running jobs get this many seconds to finish; those still running
+    #: then are recorded ``interrupted`` (None waits for ever).
+    shutdown_grace: float | None = 30.0
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "poll_interval", "max_idle", "heartbeat_interval"):
@@ -95,8 +100,10 @@ class EngineSettings:
             raise ValueError(
                 f"min_interval must be a number of seconds >= 0, got {self.min_interval!r}"
             )
-        if self.run_retention is not None and self.run_retention <= 0:
-            raise ValueError(f"run_retention must be positive or None, got {self.run_retention}")
+        for name in ("run_retention", "shutdown_grace"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive or None, got {value}")
 
 
 class Engine:
@@ -133,18 +140,26 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._pause = PauseState(global_paused=False, node_paused=False)
         self._pause_version = 0
-        self._dispatcher = AheadDispatcher(clock, self._release)
+        #: Whether every internal thread still works; see :mod:`tickwork.supervision`.
+        self.health = Health()
+        self.health.observe(self._on_unhealthy)
+        self._dispatcher = AheadDispatcher(clock, self._release, self.health)
         self._next_claim_at: datetime | None = None
-        self._recorder = RunRecorder(store, self._report_finished)
+        self._recorder = RunRecorder(store, self._report_finished, self.health)
         self._heartbeat = Heartbeat(self)
         self._claim_observers: list[Callable[[float, int], None]] = []
-        # (job id, scheduled time) of every fire this node claimed and has not recorded yet
-        self._in_flight: set[tuple[str, datetime]] = set()
+        # every fire this node claimed and has not recorded yet, by (job id, scheduled time)
+        self._in_flight: dict[tuple[str, datetime], Fire] = {}
+        self._forced = False
+        #: How many runs the last :meth:`stop` recorded ``interrupted`` (0 after a start).
+        self.interrupted = 0
         self._context = ExecutionContext(
             resolve=resolve,
             clock=clock,
             on_finished=self._recorder.record,
             call_wrapper=call_wrapper,
+            on_started=self._recorder.record_start,
+            health=self.health,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -184,14 +199,21 @@ class Engine:
         """Start executors, the heartbeat and the claim loop (node already registered)."""
         self.start_executors()
         self._stopping.clear()
+        self._forced = False
+        self.interrupted = 0
         self._dispatcher.start()
         self._heartbeat.start()
         self.store.listen(self.wake)
-        self._thread = threading.Thread(target=self._loop, name="tickwork-engine", daemon=True)
+        self._thread = supervised_thread("tickwork-engine", self._loop, self.health)
         self._thread.start()
 
     def stop(self, wait: bool = True) -> None:
-        """Stop claiming, let executors finish (``wait``) and write every outcome."""
+        """Stop claiming, let running jobs finish (``wait``) and write every outcome.
+
+        Jobs get ``shutdown_grace`` seconds (or until :meth:`force_stop`); the runs still
+        going then are recorded ``interrupted`` and left behind (:attr:`interrupted` says
+        how many), so a job that never returns cannot hold the shutdown.
+        """
         self._stopping.set()
         self._wakeup.set()
         if self._thread is not None:
@@ -199,14 +221,120 @@ class Engine:
             self._thread = None
         self._dispatcher.stop()
         self.store.unlisten(self.wake)
-        self._heartbeat.stop()
+        finished = self._wait_for_runs() if wait else True
+        self._heartbeat.stop()  # beating until here: a long grace is no death
+        if not finished:
+            self._interrupt_running()
         for executor in self._executors.values():
-            executor.shutdown(wait=wait)
+            contained("shutting an executor down", executor.shutdown, wait and finished)
         self._recorder.stop()
         self.store.stop_node(self.node_id)
 
+    def force_stop(self) -> None:
+        """Cut a :meth:`stop` in progress short, as if its grace period were over.
+
+        Safe to call from a signal handler (it only sets a flag).
+        """
+        self._forced = True
+
+    def _wait_for_runs(self) -> bool:
+        """Wait for running jobs up to the grace period; True when all have finished."""
+        grace = self.settings.shutdown_grace
+        deadline = None if grace is None else time.monotonic() + grace
+        while not self._forced:
+            remaining = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+            if remaining <= 0:
+                return self._recorder.wait_idle(0)
+            if self._recorder.wait_idle(remaining):
+                return True
+        return self._recorder.wait_idle(0)
+
+    def _interrupt_running(self) -> None:
+        """Record every run this node still has going as ``interrupted``, in one write."""
+        self._recorder.stop()  # first write what did finish
+        pending = list(self._in_flight.values())
+        self.interrupted = len(pending)
+        if not pending:
+            return
+        now = self._clock.now()
+        if self._forced:
+            reason = "the node was stopped by a second signal before the run ended"
+        else:
+            reason = (
+                f"the node shut down; the run was still going after the "
+                f"{self.settings.shutdown_grace:g} s shutdown grace period"
+            )
+        logger.warning("%d runs still going at shutdown; recording them interrupted", len(pending))
+        results = [
+            RunResult(
+                job_id=fire.job_id,
+                scheduled_time=fire.scheduled_time,
+                outcome=Outcome.INTERRUPTED,
+                started_at=None,
+                finished_at=now,
+                error=reason,
+            )
+            for fire in pending
+        ]
+        contained("recording interrupted runs", self.store.finish_runs, results)
+        self._in_flight.clear()
+
+    def _on_unhealthy(self, reason: str) -> None:
+        """A thread of this node cannot go on: stop claiming and leave the cluster, so the
+        others take over (its running runs become lost) instead of trusting this node."""
+        self._stopping.set()
+        self._wakeup.set()
+        contained("marking the unhealthy node stopped", self.store.stop_node, self.node_id)
+
     def wake(self) -> None:
         self._wakeup.set()
+
+    def run_inline(self, job_id: str) -> Finished:
+        """Run a job now in the calling thread, as a short-lived node of its own.
+
+        The node heartbeats while the job runs and stops when it ends, so if this process
+        dies meanwhile the cluster's reaper marks the run lost instead of leaving it
+        ``running`` for ever. ``KeyboardInterrupt`` (Ctrl+C, or a signal handler that
+        raises it) is recorded ``interrupted`` and raised again.
+        """
+        self.register()
+        stop = threading.Event()
+        pulse = supervised_thread("tickwork-pulse", lambda: self._pulse(stop), self.health)
+        pulse.start()
+        try:
+            fire = self.store.start_manual_run(job_id, self.node_id)
+            try:
+                func = self._context.resolve(fire.func_ref)
+            except Exception as exc:
+                finished = failure(fire, None, self._clock.now(), exc)
+            else:
+                finished = run_fire(
+                    fire, func, self._clock, self._context.call_wrapper, self._mark_started
+                )
+            interrupted = isinstance(finished.exception, KeyboardInterrupt)
+            if interrupted:
+                result = replace(
+                    finished.result,
+                    outcome=Outcome.INTERRUPTED,
+                    error="the manual run was interrupted (KeyboardInterrupt or SIGTERM)",
+                )
+                finished = replace(finished, result=result)
+            self.store.finish_runs([finished.result])
+        finally:
+            stop.set()
+            pulse.join()
+            self.store.stop_node(self.node_id)
+        if interrupted:
+            raise KeyboardInterrupt
+        return finished
+
+    def _pulse(self, stop: threading.Event) -> None:
+        while not stop.wait(self.settings.heartbeat_interval):
+            contained("the manual run's heartbeat", self.store.heartbeat, self.node_id)
+
+    def _mark_started(self, fire: Fire, at: datetime) -> None:
+        start = RunStart(fire.job_id, fire.scheduled_time, at)
+        contained("recording a run's start", self.store.mark_runs_started, [start])
 
     def add_claim_observer(self, observer: Callable[[float, int], None]) -> None:
         """Call ``observer(seconds, fires)`` after each claim transaction (for metrics).
@@ -217,8 +345,9 @@ class Engine:
         self._claim_observers.append(observer)
 
     def emit_event(self, event: SchedulerEvent) -> None:
+        """Tell listeners; whatever they raise stays with them."""
         if self._wants(event.code):
-            self._emit(event)
+            contained(f"delivering {type(event).__name__}", self._emit, event)
 
     @property
     def pause(self) -> PauseState:
@@ -276,8 +405,8 @@ class Engine:
                 failures += 1
                 delay = min(0.1 * 2**failures, 5.0)
                 logger.warning("claim failed (%s); retrying in %.1f s", exc, delay)
-            except Exception:
-                logger.exception("unexpected error in the engine loop")
+            except Exception as exc:
+                logger.exception("unexpected error in the engine loop: %s", describe(exc))
                 delay = 1.0
             timeout = self._bounded(delay)
             self._next_claim_at = self._clock.now() + timedelta(seconds=timeout)
@@ -308,7 +437,12 @@ class Engine:
                 self.node_id, plan_claim, limit=limit, look_ahead=look_ahead
             )
             for observer in self._claim_observers:
-                observer(time.perf_counter() - claim_started, len(result.plan.fires))
+                contained(
+                    "a claim observer",
+                    observer,
+                    time.perf_counter() - claim_started,
+                    len(result.plan.fires),
+                )
             limit = min(limit * 2, self.settings.batch_size)
             self.observe_pause(result.pause, version)
             self._dispatch(result.plan)
@@ -335,7 +469,7 @@ class Engine:
         now = self._clock.now()
         ahead = []
         for fire in plan.fires:
-            self._in_flight.add((fire.job_id, fire.scheduled_time))
+            self._in_flight[fire.job_id, fire.scheduled_time] = fire
             if fire.scheduled_time <= now:
                 self.submit(fire)
             else:
@@ -345,36 +479,42 @@ class Engine:
         if plan.skipped and self._wants(EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES):
             for job_id, run_time, reason in plan.skipped:
                 if reason.startswith("max_instances"):
-                    self._emit(
+                    self.emit_event(
                         JobSubmissionEvent(
                             EVENT_JOB_MAX_INSTANCES, job_id=job_id, scheduled_run_times=(run_time,)
                         )
                     )
                 else:
-                    self._emit(
+                    self.emit_event(
                         JobExecutionEvent(
                             EVENT_JOB_MISSED, job_id=job_id, scheduled_run_time=run_time
                         )
                     )
 
     def submit(self, fire: Fire) -> None:
-        """Hand one claimed fire to its executor."""
-        self._in_flight.add((fire.job_id, fire.scheduled_time))
+        """Hand one claimed fire to its executor; never raises.
+
+        A fire its executor refuses (no such executor, a pool that cannot take it) is
+        recorded failed: the trouble is that fire's, not the thread's that submitted it.
+        """
+        self._in_flight[fire.job_id, fire.scheduled_time] = fire
         self._recorder.expect()
         executor = self._executors.get(fire.executor)
-        if executor is None:
-            error = LookupError(f"no executor named {fire.executor!r}")
-            self._recorder.record(failure(fire, None, self._clock.now(), error))
-            return
-        if self._wants(EVENT_JOB_SUBMITTED):
-            self._emit(
-                JobSubmissionEvent(
-                    EVENT_JOB_SUBMITTED,
-                    job_id=fire.job_id,
-                    scheduled_run_times=(fire.scheduled_time,),
+        try:
+            if executor is None:
+                raise LookupError(f"no executor named {fire.executor!r}")
+            if self._wants(EVENT_JOB_SUBMITTED):
+                self.emit_event(
+                    JobSubmissionEvent(
+                        EVENT_JOB_SUBMITTED,
+                        job_id=fire.job_id,
+                        scheduled_run_times=(fire.scheduled_time,),
+                    )
                 )
-            )
-        executor.submit(fire)
+            executor.submit(fire)
+        except BaseException as exc:  # the fire was not taken: it fails, the caller goes on
+            logger.error("cannot start a fire of job %r: %s", fire.job_id, describe(exc))
+            self._recorder.record(failure(fire, None, self._clock.now(), exc))
 
     def abandon_orphans(self, older_than: float) -> None:
         """Mark lost this node's runs that are ``running`` in the store but that it does
@@ -404,7 +544,7 @@ class Engine:
 
     def _report_finished(self, batch: list[Finished]) -> None:
         for finished in batch:
-            self._in_flight.discard((finished.fire.job_id, finished.fire.scheduled_time))
+            self._in_flight.pop((finished.fire.job_id, finished.fire.scheduled_time), None)
         if not self._wants(EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED):
             return
         codes = {
@@ -414,7 +554,7 @@ class Engine:
         }
         for finished in batch:
             result = finished.result
-            self._emit(
+            self.emit_event(
                 JobExecutionEvent(
                     codes.get(result.outcome, EVENT_JOB_ERROR),
                     job_id=result.job_id,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from tickwork.events import EVENT_JOB_LOST, JobExecutionEvent
 from tickwork.exceptions import NodeLookupError, StoreError
+from tickwork.supervision import supervised_thread
 
 if TYPE_CHECKING:
     from tickwork.engine.engine import Engine
@@ -37,7 +38,7 @@ class Heartbeat:
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="tickwork-heartbeat", daemon=True)
+        self._thread = supervised_thread("tickwork-heartbeat", self._run, self._engine.health)
         self._thread.start()
 
     def stop(self) -> None:
@@ -47,7 +48,10 @@ class Heartbeat:
             self._thread = None
 
     def _run(self) -> None:
+        # an unhealthy node falls silent, so the cluster does not count on it (nor rejoin)
         while not self._stop.wait(self._engine.settings.heartbeat_interval):
+            if not self._engine.health.healthy:
+                return
             try:
                 self.beat()
             except StoreError as exc:

@@ -15,13 +15,15 @@ from tickwork.executors.base import (
     run_fire_async,
 )
 from tickwork.store.base import Fire
+from tickwork.supervision import supervised_thread
 
 
 class AsyncIOExecutor(Executor):
     """Runs coroutine functions concurrently on a private event loop.
 
     Plain functions sent here run in the loop's default thread pool so they cannot block
-    the coroutines.
+    the coroutines. The loop's thread is supervised: should anything escape a task and stop
+    the loop, the loop is run again with every other task still on it.
     """
 
     def __init__(self) -> None:
@@ -34,9 +36,7 @@ class AsyncIOExecutor(Executor):
         self._context = context
         loop = asyncio.new_event_loop()
         self._loop = loop
-        self._thread = threading.Thread(
-            target=loop.run_forever, name="tickwork-asyncio", daemon=True
-        )
+        self._thread = supervised_thread("tickwork-asyncio", loop.run_forever, context.health)
         self._thread.start()
 
     def submit(self, fire: Fire) -> None:
@@ -46,18 +46,17 @@ class AsyncIOExecutor(Executor):
     async def _run(self, fire: Fire) -> None:
         context = self._context
         assert context is not None
+        finished: Finished
         try:
             func = context.resolve(fire.func_ref)
-        except Exception as exc:
-            context.on_finished(failure(fire, None, context.clock.now(), exc))
-            return
-        finished: Finished
-        if inspect.iscoroutinefunction(func):
-            finished = await run_fire_async(fire, func, context.clock)
-        else:
-            finished = await asyncio.to_thread(
-                run_fire, fire, func, context.clock, context.call_wrapper
-            )
+            if inspect.iscoroutinefunction(func):
+                finished = await run_fire_async(fire, func, context.clock, context.on_started)
+            else:
+                finished = await asyncio.to_thread(
+                    run_fire, fire, func, context.clock, context.call_wrapper, context.on_started
+                )
+        except BaseException as exc:  # resolving failed, or this task itself was cancelled
+            finished = failure(fire, None, context.clock.now(), exc)
         context.on_finished(finished)
 
     def shutdown(self, wait: bool = True) -> None:

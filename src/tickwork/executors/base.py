@@ -6,7 +6,7 @@ import json
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,9 +14,12 @@ from tickwork.clock import Clock
 from tickwork.exceptions import ConfigurationError
 from tickwork.run import Outcome, RunResult
 from tickwork.store.base import Fire
+from tickwork.supervision import Health, describe
 
 #: Longest result or error text kept in history.
 MAX_TEXT = 10_000
+
+StartedCallback = Callable[[Fire, datetime], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,11 @@ class ExecutionContext:
     clock: Clock
     on_finished: Callable[[Finished], None]
     call_wrapper: Callable[[Callable[[], Any]], Any] | None = None
+    #: Told ``(fire, started_at)`` when a fire's callable is about to be called, so the
+    #: run's ``started_at`` is known while it runs. Must be quick and must not raise.
+    on_started: StartedCallback | None = None
+    #: The node's health, which supervised executor threads report to.
+    health: Health = field(default_factory=Health)
 
 
 class Executor(ABC):
@@ -88,16 +96,20 @@ def run_fire(
     func: Callable[..., Any],
     clock: Clock,
     call_wrapper: Callable[[Callable[[], Any]], Any] | None = None,
+    on_started: StartedCallback | None = None,
 ) -> Finished:
     """Call the job's function for one fire and describe how it went.
 
     The grace time is judged here, when a worker is about to start the call, as APScheduler
-    does: a fire stuck behind busy workers for too long is missed, not run late.
+    does: a fire stuck behind busy workers for too long is missed, not run late. Whatever
+    the function raises (``SystemExit`` included) is the run's failure, not the worker's.
     """
     started = clock.now()
     lateness = late_by(fire, started)
     if lateness is not None:
         return _too_late(fire, started, lateness)
+    if on_started is not None:
+        on_started(fire, started)
     try:
         if call_wrapper is None:
             retval = func(*fire.args, **fire.kwargs)
@@ -108,15 +120,25 @@ def run_fire(
     return success(fire, started, clock.now(), retval)
 
 
-async def run_fire_async(fire: Fire, func: Callable[..., Any], clock: Clock) -> Finished:
-    """:func:`run_fire` for coroutine functions, awaited on the caller's event loop."""
+async def run_fire_async(
+    fire: Fire,
+    func: Callable[..., Any],
+    clock: Clock,
+    on_started: StartedCallback | None = None,
+) -> Finished:
+    """:func:`run_fire` for coroutine functions, awaited on the caller's event loop.
+
+    A job raising ``CancelledError`` or ``SystemExit`` fails; neither escapes to the loop.
+    """
     started = clock.now()
     lateness = late_by(fire, started)
     if lateness is not None:
         return _too_late(fire, started, lateness)
+    if on_started is not None:
+        on_started(fire, started)
     try:
         retval = await func(*fire.args, **fire.kwargs)
-    except Exception as exc:
+    except BaseException as exc:
         return failure(fire, started, clock.now(), exc)
     return success(fire, started, clock.now(), retval)
 
@@ -156,17 +178,38 @@ def failed_result(
         outcome=Outcome.FAILED,
         started_at=started,
         finished_at=finished,
-        error=f"{type(exc).__name__}: {exc}"[:MAX_TEXT],
-        traceback="".join(traceback.format_exception(exc))[-MAX_TEXT:],
+        error=safe_text(describe(exc)[:MAX_TEXT]),
+        traceback=safe_text(_format_traceback(exc)),
     )
 
 
+def safe_text(text: str) -> str:
+    """``text`` as every database can store it: lone surrogates and NUL escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def _format_traceback(exc: BaseException) -> str:
+    try:
+        return "".join(traceback.format_exception(exc))[-MAX_TEXT:]
+    except BaseException as broken:  # a pathological exception must not lose the run
+        return f"<traceback unavailable: {describe(broken)}>"
+
+
 def encode_result(retval: Any) -> str | None:
-    """A job's return value as kept in history: JSON when possible, else its repr."""
+    """A job's return value as kept in history: JSON when possible, else its repr.
+
+    Neither may fail the run: a value too deep for JSON or whose ``__repr__`` raises is
+    kept as a placeholder that names its type and the problem.
+    """
     if retval is None:
         return None
     try:
-        text = json.dumps(retval, allow_nan=False, default=None)
-    except (TypeError, ValueError):
-        text = repr(retval)
-    return text[:MAX_TEXT]
+        try:
+            text = json.dumps(retval, allow_nan=False, default=None)
+        except (TypeError, ValueError):
+            text = repr(retval)
+        if not isinstance(text, str):
+            raise TypeError(f"__repr__ returned {type(text).__name__}")
+    except BaseException as exc:  # RecursionError, a raising __repr__, anything
+        text = f"<unrepresentable result of type {type(retval).__qualname__}: {describe(exc)}>"
+    return safe_text(text[:MAX_TEXT])

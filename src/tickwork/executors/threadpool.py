@@ -35,7 +35,7 @@ class ThreadPoolExecutor(Executor):
         assert context is not None
         try:
             func = context.resolve(fire.func_ref)
-        except Exception as exc:
+        except BaseException as exc:
             context.on_finished(failure(fire, None, context.clock.now(), exc))
             return
         if inspect.iscoroutinefunction(func):
@@ -44,7 +44,9 @@ class ThreadPoolExecutor(Executor):
             def func(*args: object, **kwargs: object) -> object:
                 return asyncio.run(coroutine_function(*args, **kwargs))
 
-        context.on_finished(run_fire(fire, func, context.clock, context.call_wrapper))
+        context.on_finished(
+            run_fire(fire, func, context.clock, context.call_wrapper, context.on_started)
+        )
 
     def shutdown(self, wait: bool = True) -> None:
         if self._pool is not None:

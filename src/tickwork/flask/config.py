@@ -16,6 +16,7 @@ from typing import Any
 
 from tickwork.api.auth import HTTPAuth
 from tickwork.api.csrf import parse_allowed_origins
+from tickwork.engine import EngineSettings
 from tickwork.exceptions import ConfigurationError
 from tickwork.executors import Executor
 from tickwork.refs import check_patterns
@@ -49,6 +50,7 @@ class FlaskSettings:
     metrics_enabled: bool = False
     metrics_path: str = "/metrics"
     dashboard_enabled: bool = True
+    engine: EngineSettings | None = None
 
 
 def read_settings(config: Mapping[str, Any]) -> FlaskSettings:
@@ -81,7 +83,22 @@ def read_settings(config: Mapping[str, Any]) -> FlaskSettings:
         metrics_enabled=bool(config.get("SCHEDULER_METRICS_ENABLED", False)),
         metrics_path=config.get("SCHEDULER_METRICS_PATH") or "/metrics",
         dashboard_enabled=bool(config.get("SCHEDULER_DASHBOARD_ENABLED", True)),
+        engine=_engine(config.get("SCHEDULER_ENGINE")),
     )
+
+
+def _engine(value: object) -> EngineSettings | None:
+    """``SCHEDULER_ENGINE``: an :class:`EngineSettings` or a dict of its fields."""
+    if value is None or isinstance(value, EngineSettings):
+        return value
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"SCHEDULER_ENGINE must be a dict such as {{'shutdown_grace': 30}}, got {value!r}"
+        )
+    try:
+        return EngineSettings(**value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"SCHEDULER_ENGINE: {exc}") from None
 
 
 def _url_from_jobstores(jobstores: Mapping[str, Any] | None) -> str | None:

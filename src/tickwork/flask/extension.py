@@ -122,6 +122,7 @@ class APScheduler:
             executors=settings.executors,
             job_defaults=settings.job_defaults,
             allowed_callables=settings.allowed_callables,
+            settings=settings.engine,
             call_wrapper=in_app_context,
         )
 

@@ -54,6 +54,8 @@ _SERVER_KEYS = frozenset(
 )
 _AUTH_KEYS = frozenset({"tokens", "basic_users"})
 _ENGINE_KEYS = frozenset(f.name for f in fields(EngineSettings))
+#: Engine settings where ``false`` in the file means None: keep history / wait for ever.
+_UNBOUNDED_ENGINE_KEYS = frozenset({"run_retention", "shutdown_grace"})
 
 
 @dataclass(frozen=True)
@@ -175,10 +177,11 @@ def _engine(table: Mapping[str, Any]) -> EngineSettings | None:
         return None
     _no_unknown(table, _ENGINE_KEYS, "engine.")
     options = dict(table)
-    if options.get("run_retention") is False:
-        options["run_retention"] = None  # TOML has no null: false keeps history forever
+    for key in _UNBOUNDED_ENGINE_KEYS:
+        if options.get(key) is False:
+            options[key] = None  # TOML has no null: false means no limit
     for key, value in options.items():
-        if key == "run_retention" and value is None:
+        if key in _UNBOUNDED_ENGINE_KEYS and value is None:
             continue
         if (
             isinstance(value, bool)

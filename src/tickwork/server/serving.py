@@ -2,11 +2,14 @@
 
 Shutdown order matters: first stop taking requests (waitress finishes the ones in
 progress), then shut the scheduler down with ``wait=True`` so running jobs finish and are
-recorded and the node is marked stopped, then release the database.
+recorded and the node is marked stopped, then release the database. Running jobs get the
+engine's ``shutdown_grace`` seconds; a second signal cuts the wait short. Runs still going
+then are recorded ``interrupted`` and the process must exit without waiting for them.
 """
 
 from __future__ import annotations
 
+import _thread
 import logging
 import signal
 from collections.abc import Callable
@@ -21,6 +24,10 @@ from tickwork.server.app import Service
 
 logger = logging.getLogger("tickwork.server")
 
+#: Exit statuses of :func:`serve` besides 0 (a clean stop).
+EXIT_INTERRUPTED = 3  # runs were still going when the grace period ended (or a 2nd signal)
+EXIT_UNHEALTHY = 4  # an internal thread could not go on; a supervisor should restart us
+
 
 class _StopServing(SystemExit):
     """Raised in the main thread by the signal handler; waitress's loop ends on it."""
@@ -34,8 +41,13 @@ def serve(
     threads: int = 8,
     allow_insecure: bool = False,
     announce: Callable[[str], None] = print,
-) -> None:
-    """Start the scheduler, serve until SIGTERM/SIGINT, then shut down cleanly.
+) -> int:
+    """Start the scheduler, serve until SIGTERM/SIGINT, then shut down; return the exit
+    status (0, :data:`EXIT_INTERRUPTED` or :data:`EXIT_UNHEALTHY`).
+
+    The node stopping because it became unhealthy counts as a signal. With a non-zero
+    status, job threads may still be running: the caller must end the process with
+    :func:`os._exit`, as ``tickwork serve`` does.
 
     :param port: 0 picks a free port; the start-up message says which.
     :param announce: receives one line per URL served (the first is the API's).
@@ -58,6 +70,9 @@ def serve(
     except OSError as exc:
         raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     scheduler = service.scheduler
+    engine = scheduler.engine
+    # a thread that cannot go on stops the node as a SIGTERM would (in the main thread)
+    engine.health.observe(lambda _reason: _thread.interrupt_main(signal.SIGTERM))
     try:
         if not scheduler.running:
             scheduler.start()
@@ -65,30 +80,37 @@ def serve(
         for label, path in service.paths:
             announce(f"tickwork {label}: {base}{path}")
         announce(f"tickwork node {scheduler.node_id} started; SIGTERM or Ctrl+C stops it")
-        _run_until_signal(server)
+        _run_until_signal(server, engine.force_stop)
     finally:
         server.close()
         logger.info("stopped accepting requests; shutting the scheduler down")
         if scheduler.running:
             scheduler.shutdown(wait=True)
         scheduler.close()
+    if not engine.health.healthy:
+        logger.critical("exiting because the node is unhealthy: %s", engine.health.reason)
+        return EXIT_UNHEALTHY
+    return EXIT_INTERRUPTED if engine.interrupted else 0
 
 
-def _run_until_signal(server: Any) -> None:
+def _run_until_signal(server: Any, force_stop: Callable[[], None]) -> None:
     """Run waitress in this (the main) thread until the first SIGTERM or SIGINT.
 
-    The handler stays installed afterwards and only logs, so a second Ctrl+C cannot
-    interrupt the scheduler's shutdown half-way.
+    The handler stays installed afterwards: a second signal does not interrupt the
+    shutdown half-way (which would leave it unrecorded) but calls ``force_stop``, which
+    ends the wait for running jobs at once and records them ``interrupted``.
     """
     stopping = False
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
+        name = signal.Signals(signum).name
         if stopping:
-            logger.warning("already shutting down; waiting for running jobs to finish")
+            logger.warning("received %s again; interrupting running jobs now", name)
+            force_stop()
             return
         stopping = True
-        logger.info("received %s, shutting down", signal.Signals(signum).name)
+        logger.info("received %s, shutting down", name)
         raise _StopServing(0)
 
     signal.signal(signal.SIGTERM, request_stop)

@@ -14,7 +14,7 @@ from typing import Any
 
 from tickwork.job import Job
 from tickwork.node import Node, PauseState, SchedulerState
-from tickwork.run import Outcome, Run, RunResult
+from tickwork.run import Outcome, Run, RunResult, RunStart
 from tickwork.triggers import Trigger
 
 
@@ -214,6 +214,11 @@ class Store(ABC):
 
         A run marked ``lost`` takes the reported outcome: its node was only cut off.
         """
+
+    @abstractmethod
+    def mark_runs_started(self, starts: Sequence[RunStart]) -> None:
+        """Set ``started_at`` of runs still ``running`` (one batch, one transaction); a
+        run that has ended or has a start time already is left alone."""
 
     # -- nodes -------------------------------------------------------------------------------
 

@@ -134,7 +134,7 @@ class PostgresStore(SQLStore):
                     while not closing.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
                             self._wake_all()
-            except psycopg.Error as exc:
+            except Exception as exc:  # not only psycopg's: this thread must not die
                 if closing.is_set():
                     return
                 logger.warning("LISTEN connection lost (%s); retrying in %.1f s", exc, backoff)

@@ -228,12 +228,27 @@ def finish_runs() -> Update:
         )
         .values(
             outcome=bindparam("b_outcome"),
-            started_at=bindparam("b_started_at", type_=UTCDateTime),
+            # an outcome that does not know when its run started keeps the start mark
+            started_at=func.coalesce(bindparam("b_started_at", type_=UTCDateTime), runs.started_at),
             finished_at=bindparam("b_finished_at", type_=UTCDateTime),
             result=bindparam("b_result"),
             error=bindparam("b_error"),
             traceback=bindparam("b_traceback"),
         )
+    )
+
+
+def mark_runs_started() -> Update:
+    """Executemany form, keyed by ``b_job_id``, ``b_scheduled_time``; sets ``b_started_at``."""
+    return (
+        update(runs_table)
+        .where(
+            runs.job_id == bindparam("b_job_id"),
+            runs.scheduled_time == bindparam("b_scheduled_time", type_=UTCDateTime),
+            runs.outcome == "running",
+            runs.started_at.is_(None),
+        )
+        .values(started_at=bindparam("b_started_at", type_=UTCDateTime))
     )
 
 
@@ -431,5 +446,8 @@ def finish_runs_from_arrays() -> Update:
             runs.scheduled_time == rows.c.scheduled_time,
             _reportable(),
         )
-        .values({name: rows.c[name] for name in _FINISH_COLUMNS[2:]})
+        .values(
+            {name: rows.c[name] for name in _FINISH_COLUMNS[2:]}
+            | {"started_at": func.coalesce(rows.c.started_at, runs.started_at)}
+        )
     )

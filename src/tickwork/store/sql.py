@@ -32,7 +32,7 @@ from tickwork.exceptions import (
 )
 from tickwork.job import Job
 from tickwork.node import Node, NodeState, PauseState, SchedulerState
-from tickwork.run import Outcome, Run, RunResult
+from tickwork.run import Outcome, Run, RunResult, RunStart
 from tickwork.store import queries as q
 from tickwork.store.base import ClaimPlan, ClaimResult, DueJob, Fire, LostRun, Planner, Store
 from tickwork.store.migrate import HEAD_REVISION, schema_problem, upgrade
@@ -362,6 +362,21 @@ class SQLStore(Store):
             for result in results
         ]
         conn.execute(q.finish_runs(), rows)
+
+    @retry_on_disconnect
+    def mark_runs_started(self, starts: Sequence[RunStart]) -> None:
+        if not starts:
+            return
+        rows = [
+            {
+                "b_job_id": start.job_id,
+                "b_scheduled_time": start.scheduled_time,
+                "b_started_at": start.started_at,
+            }
+            for start in starts
+        ]
+        with self._transaction() as conn:
+            conn.execute(q.mark_runs_started(), rows)
 
     @retry_on_disconnect
     def seconds_until_due(self) -> float | None:

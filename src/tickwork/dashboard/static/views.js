@@ -5,7 +5,7 @@ import { el, setAttribute, setText, syncRows, updateBadge, updateTime } from "./
 import { absolute, age, duration, relative, triggerSummary } from "./format.js";
 
 const OUTCOME_KINDS = {
-  succeeded: "ok", failed: "bad", running: "info", missed: "warn", lost: "warn",
+  succeeded: "ok", failed: "bad", running: "info", missed: "warn", lost: "warn", interrupted: "warn",
 };
 const parts = new WeakMap();
 
