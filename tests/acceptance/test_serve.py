@@ -282,5 +282,5 @@ def test_serve_refuses_a_weak_basic_password_with_exit_2(
     assert "auth.basic_users.admin: the password is" in result.stderr
     assert "at least 12 characters" in result.stderr
     assert "Traceback" not in result.stderr
-    nodes = json.loads(cli(sqlite_url, "nodes", "list", "--all", "--json").stdout)
+    nodes = json.loads(cli(sqlite_url, "nodes", "list", "--all", "--json", "--create").stdout)
     assert nodes == []  # refused before joining the cluster
