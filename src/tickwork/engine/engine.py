@@ -28,7 +28,7 @@ from tickwork.events import (
     JobSubmissionEvent,
     SchedulerEvent,
 )
-from tickwork.exceptions import StoreError
+from tickwork.exceptions import NodeLookupError, StoreError
 from tickwork.executors.base import (
     ExecutionContext,
     Executor,
@@ -37,7 +37,7 @@ from tickwork.executors.base import (
     missed_result,
 )
 from tickwork.node import Node, NodeState, PauseState
-from tickwork.run import Outcome
+from tickwork.run import Outcome, RunResult
 from tickwork.store.base import ClaimPlan, Fire, Store
 
 logger = logging.getLogger(__name__)
@@ -126,13 +126,18 @@ class Engine:
         self._recorder = RunRecorder(store, self._report_finished)
         self._heartbeat = Heartbeat(self)
         self._claim_observers: list[Callable[[float, int], None]] = []
-        # (job id, scheduled time) of every fire this node claimed and has not recorded yet
-        self._in_flight: set[tuple[str, datetime]] = set()
+        # (job id, scheduled time) of every fire this node claimed and has not recorded
+        # yet, with the node id it was claimed under: after a rejoin the old ones are stale
+        self._in_flight: dict[tuple[str, datetime], str] = {}
+        # monotonic time of the latest heartbeat the store accepted (see :meth:`admit`)
+        self._alive_at = time.monotonic()
+        self._fence_lock = threading.Lock()
         self._context = ExecutionContext(
             resolve=resolve,
             clock=clock,
             on_finished=self._recorder.record,
             call_wrapper=call_wrapper,
+            admit=self.admit,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -161,7 +166,74 @@ class Engine:
         """Come back under a new id after the cluster declared this node dead."""
         self.node_id = new_node_id()
         self.register()
+        self._alive_at = time.monotonic()
         self.wake()
+
+    # -- fencing -----------------------------------------------------------------------------
+
+    def note_alive(self, since: float) -> None:
+        """The store accepted a heartbeat sent at monotonic time ``since``."""
+        self._alive_at = max(self._alive_at, since)
+
+    def fence(self, node_id: str) -> None:
+        """This node, as ``node_id``, was declared dead: start nothing claimed under that
+        id (its runs are ``lost`` already, maybe rerun elsewhere) and rejoin under a new id.
+
+        Fires held for their time or queued in an executor are dropped when they come to
+        start (see :meth:`admit`); runs already started cannot be stopped and report their
+        outcome as usual.
+        """
+        with self._fence_lock:
+            if self.node_id != node_id:
+                return  # another thread fenced it already
+            logger.error(
+                "node %s was declared dead by the cluster (no heartbeat for %.0f s); "
+                "dropping what it claimed and rejoining under a new id",
+                node_id,
+                self.settings.node_timeout,
+            )
+            self.rejoin()
+
+    def admit(self, fire: Fire) -> bool:
+        """Whether a claimed fire may start now; called just before it starts.
+
+        A fire claimed under a node id that has since been fenced is not started, and is
+        reported ``lost`` (which never replaces the outcome the reaper already wrote). When
+        the last accepted heartbeat is older than half the node timeout, the cluster may be
+        about to declare this node dead (it was frozen, or cut off), so the store is asked
+        first. If the store cannot be reached the fire starts: its outcome is reported
+        once the store is back, as for any run.
+        """
+        key = (fire.job_id, fire.scheduled_time)
+        claimed_by = self._in_flight.get(key, self.node_id)
+        if claimed_by == self.node_id and self._lease_expired():
+            self._confirm_alive(claimed_by)
+        if self._in_flight.get(key, self.node_id) == self.node_id:
+            return True
+        logger.warning(
+            "not starting %s@%s: it was claimed by node %s, which was declared dead",
+            fire.job_id,
+            fire.scheduled_time.isoformat(),
+            claimed_by,
+        )
+        reason = f"not started: node {claimed_by} was declared dead before the fire could start"
+        self._recorder.record(Finished(fire, _dropped(fire, self._clock.now(), reason)))
+        return False
+
+    def _lease_expired(self) -> bool:
+        return time.monotonic() - self._alive_at > self.settings.node_timeout / 2
+
+    def _confirm_alive(self, node_id: str) -> None:
+        sent = time.monotonic()
+        try:
+            version = self.pause_version()
+            self.observe_pause(self.store.heartbeat(node_id), version)
+        except NodeLookupError:
+            self.fence(node_id)
+        except StoreError as exc:
+            logger.warning("cannot confirm node %s is alive (%s); starting anyway", node_id, exc)
+        else:
+            self.note_alive(sent)
 
     def start_executors(self) -> None:
         for executor in self._executors.values():
@@ -292,13 +364,15 @@ class Engine:
         while True:
             version = self._pause_version
             claim_started = time.perf_counter()
-            result = self.store.claim_due(
-                self.node_id, plan_claim, limit=limit, look_ahead=look_ahead
-            )
+            node_id = self.node_id
+            result = self.store.claim_due(node_id, plan_claim, limit=limit, look_ahead=look_ahead)
             for observer in self._claim_observers:
                 observer(time.perf_counter() - claim_started, len(result.plan.fires))
             limit = min(limit * 2, self.settings.batch_size)
             self.observe_pause(result.pause, version)
+            if not result.node_alive:
+                self.fence(node_id)
+                break
             self._dispatch(result.plan)
             if not result.batch_full or self._stopping.is_set():
                 break
@@ -310,20 +384,23 @@ class Engine:
         """Start a fire claimed ahead, now that its time has come.
 
         One whose node or cluster was paused in the meantime is recorded as missed instead,
-        as if the pause had come before the claim.
+        as if the pause had come before the claim; one claimed by this node under an id
+        since declared dead is dropped (see :meth:`admit`).
         """
+        self._recorder.expect()
+        if not self.admit(fire):
+            return
         if self._pause.paused:
-            self._recorder.expect()
             reason = "the scheduler was paused before the fire's time"
             self._recorder.record(Finished(fire, missed_result(fire, self._clock.now(), reason)))
         else:
-            self.submit(fire)
+            self._submit_counted(fire)
 
     def _dispatch(self, plan: ClaimPlan) -> None:
         now = self._clock.now()
         ahead = []
         for fire in plan.fires:
-            self._in_flight.add((fire.job_id, fire.scheduled_time))
+            self._in_flight[(fire.job_id, fire.scheduled_time)] = self.node_id
             if fire.scheduled_time <= now:
                 self.submit(fire)
             else:
@@ -347,8 +424,12 @@ class Engine:
 
     def submit(self, fire: Fire) -> None:
         """Hand one claimed fire to its executor."""
-        self._in_flight.add((fire.job_id, fire.scheduled_time))
         self._recorder.expect()
+        self._submit_counted(fire)
+
+    def _submit_counted(self, fire: Fire) -> None:
+        """:meth:`submit` for a fire whose outcome the recorder expects already."""
+        self._in_flight.setdefault((fire.job_id, fire.scheduled_time), self.node_id)
         executor = self._executors.get(fire.executor)
         if executor is None:
             error = LookupError(f"no executor named {fire.executor!r}")
@@ -392,7 +473,7 @@ class Engine:
 
     def _report_finished(self, batch: list[Finished]) -> None:
         for finished in batch:
-            self._in_flight.discard((finished.fire.job_id, finished.fire.scheduled_time))
+            self._in_flight.pop((finished.fire.job_id, finished.fire.scheduled_time), None)
         if not self._wants(EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED):
             return
         codes = {
@@ -402,6 +483,8 @@ class Engine:
         }
         for finished in batch:
             result = finished.result
+            if result.outcome is Outcome.LOST:
+                continue  # a fenced fire: the node that declared it lost reported that
             self._emit(
                 JobExecutionEvent(
                     codes.get(result.outcome, EVENT_JOB_ERROR),
@@ -414,6 +497,17 @@ class Engine:
                     finished_at=result.finished_at,
                 )
             )
+
+
+def _dropped(fire: Fire, now: datetime, reason: str) -> RunResult:
+    return RunResult(
+        job_id=fire.job_id,
+        scheduled_time=fire.scheduled_time,
+        outcome=Outcome.LOST,
+        started_at=None,
+        finished_at=now,
+        error=reason,
+    )
 
 
 def new_node_id() -> str:

@@ -37,6 +37,9 @@ class ExecutionContext:
     clock: Clock
     on_finished: Callable[[Finished], None]
     call_wrapper: Callable[[Callable[[], Any]], Any] | None = None
+    #: Asked by a worker just before it starts a fire: False means the fire must not
+    #: start (its node was declared dead since the claim) and has been reported already.
+    admit: Callable[[Fire], bool] | None = None
 
 
 class Executor(ABC):

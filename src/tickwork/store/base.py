@@ -86,12 +86,15 @@ Planner = Callable[[Sequence[DueJob], datetime, datetime], ClaimPlan]
 class ClaimResult:
     """What a claim did: the plan it applied (empty when paused), the pause state, and
     how long until the next job is due (None: no job is scheduled, or the batch was full).
+    ``node_alive`` is False when the claiming node's row says it is no longer running
+    (declared dead, or stopped): nothing was claimed, and the node must fence itself.
     """
 
     plan: ClaimPlan
     pause: PauseState
     batch_full: bool
     next_due_in: float | None = None
+    node_alive: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -310,6 +310,8 @@ class SQLStore(Store):
                 global_paused=state.is_paused,
                 node_paused=bool(state.node_paused) or state.node_state != NodeState.RUNNING,
             )
+            if state.node_state != NodeState.RUNNING:
+                return ClaimResult(ClaimPlan(), pause, batch_full=False, node_alive=False)
             if pause.paused:
                 return ClaimResult(ClaimPlan(), pause, batch_full=False)
             claim_time: datetime = state.now
