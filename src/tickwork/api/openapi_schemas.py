@@ -10,6 +10,8 @@ from typing import Any
 _DATETIME = {"type": "string", "format": "date-time"}
 _NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 _TRIGGERS = ["date", "interval", "cron", "calendarinterval", "and", "or"]
+#: Job JSON may also show a stored trigger this version cannot read (a broken job).
+_SHOWN_TRIGGERS = [*_TRIGGERS, "unreadable"]
 _INT32 = 2**31 - 1
 _TRIGGER_INPUT = {
     "oneOf": [
@@ -51,10 +53,21 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "func": {"type": "string", "description": "`module:qualname` or a task name."},
             "args": {"type": "array"},
             "kwargs": {"type": "object"},
-            "trigger": {"type": "string", "enum": _TRIGGERS},
+            "trigger": {"type": "string", "enum": _SHOWN_TRIGGERS},
             "misfire_grace_time": {"type": ["number", "null"]},
             "max_instances": {"type": "integer", "minimum": 1},
-            "next_run_time": {**_NULLABLE_DATETIME, "description": "null while paused"},
+            "next_run_time": {
+                **_NULLABLE_DATETIME,
+                "description": "null while paused or broken",
+            },
+            "broken_reason": {
+                "type": ["string", "null"],
+                "description": (
+                    "Why the engine stopped scheduling the job (its stored row could not be "
+                    "read, or its trigger failed); null when healthy. Any edit clears it."
+                ),
+            },
+            "broken_at": _NULLABLE_DATETIME,
             "coalesce": {"type": "boolean"},
             "executor": {"type": "string"},
             "rerun_lost": {"type": "boolean"},
@@ -175,6 +188,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "result": {"type": ["string", "null"]},
             "error": {"type": ["string", "null"]},
             "traceback": {"type": ["string", "null"]},
+            "coalesced": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "How many earlier overdue fire times this run stands for.",
+            },
         },
     },
 }

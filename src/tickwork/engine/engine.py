@@ -373,7 +373,7 @@ class Engine:
             if not result.node_alive:
                 self.fence(node_id)
                 break
-            self._dispatch(result.plan)
+            self._dispatch(result.plan, node_id)
             if not result.batch_full or self._stopping.is_set():
                 break
         if result.pause.paused or result.next_due_in is None:
@@ -396,11 +396,12 @@ class Engine:
         else:
             self._submit_counted(fire)
 
-    def _dispatch(self, plan: ClaimPlan) -> None:
+    def _dispatch(self, plan: ClaimPlan, node_id: str) -> None:
+        """Start or hold the fires ``node_id`` (this node's id at the claim) claimed."""
         now = self._clock.now()
         ahead = []
         for fire in plan.fires:
-            self._in_flight[(fire.job_id, fire.scheduled_time)] = self.node_id
+            self._in_flight[(fire.job_id, fire.scheduled_time)] = node_id
             if fire.scheduled_time <= now:
                 self.submit(fire)
             else:
