@@ -273,12 +273,12 @@ class SQLStore(Store):
             row = conn.execute(q.select_job(job_id, for_update=True)).one_or_none()
             if row is None:
                 raise JobLookupError(job_id)
-            updated = change(_row_to_job(row))
-            values = _job_to_row(updated, self._local_clock.now())
+            values = _job_to_row(change(_row_to_job(row)), self._local_clock.now())
             del values["id"], values["created_at"]
             conn.execute(q.update_job_row(job_id, values))
             self._notify(conn)
-        return updated
+            stored = conn.execute(q.select_job(job_id)).one()
+        return _row_to_job(stored)
 
     @retry_on_disconnect
     def remove_job(self, job_id: str) -> None:
