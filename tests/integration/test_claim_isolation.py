@@ -164,15 +164,15 @@ def test_replacing_re_add_inside_the_claim_ahead_window(api: Api) -> None:
     keeps_firing(api.scheduler, "readded")
 
 
-def _corrupt(database_url: str, job_id: str, trigger_text: str) -> None:
+def _corrupt(database_url: str, job_id: str, stored: str, column: str = "trigger") -> None:
     url = make_url(database_url)
     if url.get_backend_name() == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(
-            text("UPDATE tickwork_jobs SET trigger = :trigger WHERE id = :id"),
-            {"trigger": trigger_text, "id": job_id},
+            text(f"UPDATE tickwork_jobs SET {column} = :stored WHERE id = :id"),
+            {"stored": stored, "id": job_id},
         )
     engine.dispose()
 
@@ -209,6 +209,18 @@ def test_an_unreadable_job_row_is_marked_broken_and_the_rest_goes_on(
     assert repaired.json()["broken_reason"] is None
     keeps_firing(api.scheduler, "victim")
     assert "tickwork_jobs_broken 0.0" in requests.get(f"{api.root}/metrics", timeout=10).text
+
+
+def test_a_row_with_corrupt_args_is_marked_broken(api: Api, database_url: str) -> None:
+    """SQLite keeps JSON as text, so args can be corrupt there (PostgreSQL's JSONB cannot)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL refuses invalid JSONB")
+    api.scheduler.add_job("victim", "tests.jobs:record", "interval", ["victim"], seconds=1)
+    _corrupt(database_url, "victim", "[1,", column="args")
+    assert api.call("GET", "/jobs").status_code == 200
+    eventually(lambda: api.scheduler.count_broken_jobs() == 1)
+    assert "cannot be read" in api.call("GET", "/jobs/victim").json()["broken_reason"]
+    keeps_firing(api.scheduler, "canary", fires=2)
 
 
 def test_a_replacing_re_add_clears_broken(api: Api, database_url: str) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    type_coerce,
     update,
 )
 
@@ -117,12 +118,26 @@ def upsert_jobs(dialect: str) -> Insert:
     return statement.on_conflict_do_update(index_elements=[jobs.id], set_=replaced)
 
 
+def _raw_json(column: Any) -> Any:
+    """A JSON column read without decoding, so one row whose text is corrupt (SQLite
+    stores JSON as text) is that row's problem, not the whole result's."""
+    return type_coerce(column, Text).label(column.name)
+
+
+def _job_columns() -> list[Any]:
+    """Every jobs column, JSON ones undecoded (see :func:`_raw_json`)."""
+    return [
+        _raw_json(column) if column.name in ("args", "kwargs") else column
+        for column in jobs_table.columns
+    ]
+
+
 def update_job_row(job_id: str, values: dict[str, Any]) -> Update:
     return update(jobs_table).where(jobs.id == job_id).values(**values)
 
 
 def select_job(job_id: str, *, for_update: bool = False) -> Select[Any]:
-    statement = select(jobs_table).where(jobs.id == job_id)
+    statement = select(*_job_columns()).where(jobs.id == job_id)
     return statement.with_for_update() if for_update else statement
 
 
@@ -131,7 +146,7 @@ def select_existing_job_ids(job_ids: Collection[str]) -> Select[Any]:
 
 
 def select_jobs_page(after: str | None, limit: int | None, order: str) -> Select[Any]:
-    statement = select(jobs_table)
+    statement = select(*_job_columns())
     if order == "id":
         if after is not None:
             statement = statement.where(jobs.id > after)
@@ -170,8 +185,8 @@ def select_due_jobs(horizon: datetime, limit: int) -> Select[Any]:
         select(
             jobs.id,
             jobs.func,
-            jobs.args,
-            jobs.kwargs,
+            _raw_json(jobs.args),
+            _raw_json(jobs.kwargs),
             jobs.trigger,
             jobs.executor,
             jobs.misfire_grace_time,

@@ -460,8 +460,8 @@ class SQLStore(Store):
         return Fire(
             job_id=job_id,
             func_ref=row.func,
-            args=row.args,
-            kwargs=row.kwargs,
+            args=_load_json(row.args),
+            kwargs=_load_json(row.kwargs),
             executor=row.executor,
             scheduled_time=now,
             misfire_grace_time=None,
@@ -668,13 +668,27 @@ def _job_to_row(job: Job, now: datetime, encoded: dict[int, str] | None = None) 
     }
 
 
+def _load_json(raw: Any) -> Any:
+    """A JSON column's value as selected undecoded (text; PostgreSQL's driver may have
+    decoded JSONB already)."""
+    return json.loads(raw) if isinstance(raw, str) else raw
+
+
 def _row_to_job(row: Row[Any]) -> Job:
+    """The job of a row; one whose data cannot be read comes back marked broken (with
+    what could be read) rather than failing the listing it is in."""
+    broken_reason = row.broken_reason
+    try:
+        args, kwargs = tuple(_load_json(row.args)), dict(_load_json(row.kwargs))
+    except Exception as exc:  # one row's bad data is that row's
+        args, kwargs = (), {}
+        broken_reason = broken_reason or f"the stored job cannot be read: {_describe(exc)}"
     return Job(
         id=row.id,
         func_ref=row.func,
         trigger=read_trigger(row.trigger),
-        args=tuple(row.args),
-        kwargs=row.kwargs,
+        args=args,
+        kwargs=kwargs,
         name=row.name,
         executor=row.executor,
         misfire_grace_time=row.misfire_grace_time,
@@ -682,7 +696,7 @@ def _row_to_job(row: Row[Any]) -> Job:
         max_instances=row.max_instances,
         rerun_lost=row.rerun_lost,
         next_run_time=row.next_run_time,
-        broken_reason=row.broken_reason,
+        broken_reason=broken_reason,
         broken_at=row.broken_at,
     )
 
@@ -706,8 +720,8 @@ def _row_to_due_job(row: Row[Any], running: int) -> DueJob:
     return DueJob(
         id=row.id,
         func_ref=row.func,
-        args=row.args,
-        kwargs=row.kwargs,
+        args=_load_json(row.args),
+        kwargs=_load_json(row.kwargs),
         trigger=decode_trigger(row.trigger),
         executor=row.executor,
         misfire_grace_time=row.misfire_grace_time,
