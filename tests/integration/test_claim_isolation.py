@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from waitress.server import create_server
 
 from tests import jobs
 from tests.conftest import eventually
+from tests.integration.rows import corrupt_job
 from tickwork import EngineSettings, Outcome, Run, Scheduler
 from tickwork.flask import APScheduler
 
@@ -164,19 +163,6 @@ def test_replacing_re_add_inside_the_claim_ahead_window(api: Api) -> None:
     keeps_firing(api.scheduler, "readded")
 
 
-def _corrupt(database_url: str, job_id: str, stored: str, column: str = "trigger") -> None:
-    url = make_url(database_url)
-    if url.get_backend_name() == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text(f"UPDATE tickwork_jobs SET {column} = :stored WHERE id = :id"),
-            {"stored": stored, "id": job_id},
-        )
-    engine.dispose()
-
-
 @pytest.mark.parametrize(
     "stored",
     ['{"type": "interval", "seconds": ', '{"type": "lunar", "phase": "full"}'],
@@ -188,7 +174,7 @@ def test_an_unreadable_job_row_is_marked_broken_and_the_rest_goes_on(
     api.scheduler.add_job(
         "victim", "tests.jobs:record", "interval", ["victim"], seconds=1, coalesce=False
     )
-    _corrupt(database_url, "victim", stored)
+    corrupt_job(database_url, "victim", stored)
     broken = eventually(lambda: api.call("GET", "/jobs/victim").json()["broken_reason"])
     assert "cannot be read" in str(broken)
     keeps_firing(api.scheduler, "canary", fires=2)
@@ -216,7 +202,7 @@ def test_a_row_with_corrupt_args_is_marked_broken(api: Api, database_url: str) -
     if not database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL refuses invalid JSONB")
     api.scheduler.add_job("victim", "tests.jobs:record", "interval", ["victim"], seconds=1)
-    _corrupt(database_url, "victim", "[1,", column="args")
+    corrupt_job(database_url, "victim", "[1,", column="args")
     assert api.call("GET", "/jobs").status_code == 200
     eventually(lambda: api.scheduler.count_broken_jobs() == 1)
     assert "cannot be read" in api.call("GET", "/jobs/victim").json()["broken_reason"]
@@ -225,7 +211,7 @@ def test_a_row_with_corrupt_args_is_marked_broken(api: Api, database_url: str) -
 
 def test_a_replacing_re_add_clears_broken(api: Api, database_url: str) -> None:
     api.scheduler.add_job("victim", "tests.jobs:record", "interval", ["victim"], seconds=1)
-    _corrupt(database_url, "victim", "not json")
+    corrupt_job(database_url, "victim", "not json")
     eventually(lambda: api.scheduler.count_broken_jobs() == 1)
     api.scheduler.add_job(
         "victim", "tests.jobs:record", "interval", ["victim"], seconds=1, replace_existing=True
