@@ -68,11 +68,13 @@ def test_restarting_a_node_keeps_the_cluster_firing(database_url: str, tmp_path:
         assert steady.process.wait(timeout=60) == 0
         runs = admin.get_runs(limit=10_000)
     finally:
+        logged = ""
         for server in servers:
             if server.process.poll() is None:
                 server.process.kill()
-            server.process.communicate(timeout=30)
+            logged += server.process.communicate(timeout=30)[1]
         admin.close()
+    assert "claim failed" not in logged, "a claim transaction failed"
     assert [r for r in runs if r.outcome is Outcome.RUNNING] == []
     executed = Counter(line.split("\t")[0] for line in lines.read_text().splitlines())
     succeeded = Counter(r.job_id for r in runs if r.outcome is Outcome.SUCCEEDED)

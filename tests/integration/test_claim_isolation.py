@@ -39,7 +39,7 @@ class Api:
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[Api]:
+def api(database_url: str, caplog: pytest.LogCaptureFixture) -> Iterator[Api]:
     app = Flask(__name__)
     app.config.update(
         SCHEDULER_API_ENABLED=True,
@@ -72,6 +72,9 @@ def api(database_url: str) -> Iterator[Api]:
     scheduler.shutdown()
     try:
         assert scheduler.get_runs(outcome=Outcome.RUNNING) == [], "a run was left running"
+        logged = caplog.get_records("setup") + caplog.get_records("call")
+        failed = [r.getMessage() for r in logged if "claim failed" in r.getMessage()]
+        assert failed == [], "a claim transaction failed"
         _check_executions_match_history(scheduler)
     finally:
         scheduler.close()
