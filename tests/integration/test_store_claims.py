@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.integration.rows import corrupt_job
-from tickwork import Scheduler
+from tests.conftest import eventually
+from tests.integration.rows import corrupt_job, mark_node
+from tickwork import EngineSettings, Scheduler
 from tickwork.engine.planner import plan_claim
 from tickwork.node import Node, NodeState
 from tickwork.run import Outcome
@@ -96,3 +97,25 @@ def test_an_unreadable_row_is_marked_broken_and_the_batch_goes_on(
     assert "lunar" in (bad.broken_reason or "")
     assert admin.count_broken_jobs() == 1
     assert {job.id for job in admin.get_jobs()} == {"bad", "good"}
+
+
+def test_a_node_whose_row_says_dead_claims_nothing_and_rejoins(database_url: str) -> None:
+    """What a claim tells a node declared dead: nothing is claimed under the old id."""
+    scheduler = Scheduler(
+        database_url,
+        timezone="UTC",
+        settings=EngineSettings(poll_interval=0.05, heartbeat_interval=5, node_timeout=30),
+    )
+    try:
+        scheduler.start()
+        old_id = scheduler.node_id
+        scheduler.pause()
+        mark_node(database_url, old_id, "dead")
+        scheduler.add_job("after", "tests.jobs:record", "interval", seconds=1)
+        scheduler.resume()
+        run = eventually(lambda: scheduler.get_runs("after", outcome=Outcome.SUCCEEDED))
+        assert scheduler.node_id != old_id
+        assert {r.node_id for r in run} == {scheduler.node_id}  # type: ignore[union-attr]
+        assert scheduler.get_runs(node_id=old_id) == []
+    finally:
+        scheduler.close()
