@@ -147,6 +147,7 @@ class Engine:
         if self._registered and not self._fixed_node_id:
             self.node_id = new_node_id()
         self._registered = True
+        self._alive_at = time.monotonic()
         now = self._clock.now()
         self.store.register_node(
             Node(
@@ -166,7 +167,6 @@ class Engine:
         """Come back under a new id after the cluster declared this node dead."""
         self.node_id = new_node_id()
         self.register()
-        self._alive_at = time.monotonic()
         self.wake()
 
     # -- fencing -----------------------------------------------------------------------------
