@@ -48,6 +48,15 @@ def append_line(path: str, text: str, seconds: float = 0.0) -> int:
     return os.getpid()
 
 
+def append_span(path: str, text: str, seconds: float) -> None:
+    """Sleep ``seconds`` and append ``text``, the pid and the call's start and end (epoch
+    seconds): lets tests check that executions never overlapped, across processes."""
+    started = time.time()
+    time.sleep(seconds)
+    with Path(path).open("a") as handle:
+        handle.write(f"{text}\t{os.getpid()}\t{started}\t{time.time()}\n")
+
+
 def add(a: int, b: int) -> int:
     return a + b
 

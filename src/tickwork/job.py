@@ -49,6 +49,10 @@ class Job:
     max_instances: int = 1
     rerun_lost: bool = False
     next_run_time: datetime | None = None
+    #: Why the engine stopped scheduling this job (its row could not be decoded, or its
+    #: trigger failed); set by a claim, cleared by any edit. A broken job is not due.
+    broken_reason: str | None = None
+    broken_at: datetime | None = None
 
     @property
     def pending(self) -> bool:
@@ -78,6 +82,8 @@ class Job:
             "max_instances": self.max_instances,
             "rerun_lost": self.rerun_lost,
             "next_run_time": self.next_run_time.isoformat() if self.next_run_time else None,
+            "broken_reason": self.broken_reason,
+            "broken_at": self.broken_at.isoformat() if self.broken_at else None,
         }
 
     @classmethod

@@ -123,7 +123,7 @@ class SchedulerMetrics:
 
 
 class _StoreCollector(Collector):
-    """Gauges read from the store at scrape time (three small queries)."""
+    """Gauges read from the store at scrape time (a few small queries)."""
 
     def __init__(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
@@ -138,6 +138,7 @@ class _StoreCollector(Collector):
         )
         try:
             jobs = scheduler.count_jobs()
+            broken = scheduler.count_broken_jobs()
             nodes = len(scheduler.get_nodes())
             paused = scheduler.get_scheduler_state().is_paused
         except TickworkError as exc:
@@ -148,6 +149,12 @@ class _StoreCollector(Collector):
         up.add_metric([], 1)
         yield up
         yield _gauge("tickwork_jobs", "Jobs in the store (paused ones included).", jobs)
+        yield _gauge(
+            "tickwork_jobs_broken",
+            "Jobs the engine marked broken (unreadable row or failing trigger); not scheduled "
+            "until edited.",
+            broken,
+        )
         yield _gauge("tickwork_nodes_running", "Scheduler nodes registered as running.", nodes)
         yield _gauge(
             "tickwork_scheduler_paused", "1 while the whole cluster is paused, else 0.", paused

@@ -37,6 +37,9 @@ class Run:
     result: str | None
     error: str | None
     traceback: str | None
+    #: How many earlier overdue fire times this run stands for (coalescing), so history
+    #: accounts for every fire time the trigger produced.
+    coalesced: int = 0
 
     @property
     def duration(self) -> float | None:
@@ -63,6 +66,7 @@ class Run:
             "result": self.result,
             "error": self.error,
             "traceback": self.traceback,
+            "coalesced": self.coalesced,
         }
 
 

@@ -561,6 +561,11 @@ class Scheduler:
         self._ensure_store()
         return self.store.count_jobs()
 
+    def count_broken_jobs(self) -> int:
+        """Jobs the engine stopped scheduling because it could not read or plan them."""
+        self._ensure_store()
+        return self.store.count_broken_jobs()
+
     def modify_job(self, job_id: str, jobstore: str | None = None, **changes: Any) -> Job:
         """Change job options; a ``trigger`` (name plus its arguments, or an instance)
         reschedules the job, as :meth:`reschedule_job` does."""

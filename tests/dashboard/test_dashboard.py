@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import eventually
 from tests.dashboard.conftest import Dashboard
+from tests.integration.rows import corrupt_job
 
 
 def job_row(page: Page, label: str) -> Any:
@@ -273,3 +274,21 @@ def test_a_job_with_big_arguments_is_listed_without_them(
     expect(row).to_contain_text("paused")
     eventually(lambda: sqlite_dashboard.api("GET", "/jobs/bulky").json()["next_run_time"] is None)
     assert sqlite_dashboard.api("GET", "/jobs/bulky").json()["args"] == big
+
+
+def test_a_broken_job_shows_a_broken_badge_with_its_reason(
+    sqlite_dashboard: Dashboard, sqlite_url: str, page: Page
+) -> None:
+    extension = sqlite_dashboard.extension
+    extension.add_job("healthy", "tests.jobs:record", trigger="interval", hours=1)
+    extension.add_job("newer", "tests.jobs:record", trigger="interval", seconds=1)
+    corrupt_job(sqlite_url, "newer", '{"type": "lunar"}')
+    eventually(lambda: extension.scheduler.count_broken_jobs() == 1)
+
+    page.goto(sqlite_dashboard.url)
+
+    newer = job_row(page, "newer")
+    badge = newer.locator(".badge-bad")
+    expect(badge).to_have_text("broken")
+    expect(badge).to_have_attribute("title", re.compile("lunar"))
+    expect(job_row(page, "healthy")).to_contain_text("active")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from tickwork.engine.planner import MAX_CATCH_UP, plan_claim
+from tickwork.engine.planner import (
+    CALL_LIMIT,
+    CLAIM_BUDGET,
+    JOB_BUDGET,
+    MAX_CATCH_UP,
+    plan_claim,
+)
 from tickwork.store.base import DueJob
-from tickwork.triggers import DateTrigger, IntervalTrigger
+from tickwork.triggers import DateTrigger, IntervalTrigger, Trigger
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -101,10 +109,115 @@ def test_exhausted_trigger_marks_job_for_removal() -> None:
 def test_catch_up_is_bounded_per_claim(coalesce: bool) -> None:
     far_behind = at(10 * (MAX_CATCH_UP + 500))
     plan = plan_claim(
-        [due(every=10, grace=None, coalesce=coalesce, max_instances=10**6)], far_behind
+        [due(every=10, grace=None, coalesce=coalesce, max_instances=10**6)],
+        far_behind,
+        timer=StillTimer(),
     )
     assert plan.next_run_times["job"] == at(10 * MAX_CATCH_UP)
     assert len(plan.fires) == (1 if coalesce else MAX_CATCH_UP)
+    if coalesce:
+        assert plan.fires[0].coalesced == MAX_CATCH_UP - 1
+        assert plan.coalesced == {"job": MAX_CATCH_UP - 1}
+
+
+class StillTimer:
+    """A timer whose time moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CostlyTrigger(Trigger):
+    """An interval of 10 s whose every computation costs ``cost`` seconds of ``timer``."""
+
+    kind = "costly"
+
+    def __init__(self, timer: StillTimer, cost: float, fails: bool = False) -> None:
+        self.timer = timer
+        self.cost = cost
+        self.fails = fails
+        self.inner = IntervalTrigger(seconds=10, start_date=T0, timezone="UTC")
+
+    def next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
+        self.timer.now += self.cost
+        if self.fails:
+            raise OverflowError("date value out of range")
+        return self.inner.next_fire_time(previous, now)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.kind}
+
+
+def named(job: DueJob, job_id: str, **changes: Any) -> DueJob:
+    return replace(job, id=job_id, **changes)
+
+
+def test_coalesced_fire_counts_the_fire_times_it_stands_for() -> None:
+    plan = plan_claim([due(grace=None)], at(35))
+    (fire,) = plan.fires
+    assert (fire.scheduled_time, fire.coalesced) == (at(30), 3)
+    assert plan.coalesced == {"job": 3}
+
+
+def test_coalesced_fire_skipped_as_late_keeps_the_count() -> None:
+    plan = plan_claim([due(grace=1.0)], at(35))
+    assert plan.fires == []
+    assert [(job_id, moment) for job_id, moment, _ in plan.skipped] == [("job", at(30))]
+    assert plan.coalesced == {"job": 3}
+
+
+def test_fire_times_claimed_already_are_passed_over() -> None:
+    """next_run_time set back to a fire that has its run (a PATCH, a resume or a replacing
+    re-add inside the claim-ahead window): the job goes on after the latest claimed one."""
+    job = due(next_run_time=at(10), coalesce=False, grace=None, max_instances=10)
+    plan = plan_claim([replace(job, last_claimed=at(20))], at(25))
+    assert [fire.scheduled_time for fire in plan.fires] == []
+    assert plan.next_run_times == {"job": at(30)}
+    ahead = plan_claim([replace(job, last_claimed=at(10))], at(9.8), horizon=at(10.3))
+    assert ahead.fires == []
+    assert ahead.next_run_times == {"job": at(20)}
+
+
+def test_one_jobs_slow_catch_up_is_continued_by_the_next_claim() -> None:
+    timer = StillTimer()
+    slow = named(due(grace=None, coalesce=False, max_instances=10**6), "slow")
+    slow = replace(slow, trigger=CostlyTrigger(timer, cost=JOB_BUDGET / 4))
+    quick = named(due(grace=None), "quick")
+    plan = plan_claim([slow, quick], at(1000), timer=timer)
+    assert len([f for f in plan.fires if f.job_id == "slow"]) == 5
+    assert plan.next_run_times["slow"] == at(50)
+    assert plan.next_run_times["quick"] == at(1010)
+
+
+def test_a_claim_stops_planning_when_its_budget_is_spent() -> None:
+    timer = StillTimer()
+    costly = CostlyTrigger(timer, cost=CLAIM_BUDGET / 2 + 0.01)
+    jobs = [replace(named(due(), f"job{n}"), trigger=costly) for n in range(3)]
+    plan = plan_claim(jobs, at(0.1), timer=timer)
+    assert set(plan.next_run_times) == {"job0", "job1"}  # job2 stays due, unplanned
+    assert plan.broken == {}
+
+
+def test_a_trigger_too_slow_for_one_call_marks_only_its_job_broken() -> None:
+    timer = StillTimer()
+    stalling = replace(named(due(), "stalling"), trigger=CostlyTrigger(timer, CALL_LIMIT + 1))
+    plan = plan_claim([stalling, named(due(), "healthy")], at(0.1), timer=timer)
+    assert "more than the" in plan.broken["stalling"]
+    assert set(plan.broken) == {"stalling"}
+    assert plan.next_run_times == {}  # the claim's budget is spent: "healthy" stays due
+    assert plan.fires == []
+
+
+def test_a_trigger_that_raises_marks_only_its_job_broken() -> None:
+    timer = StillTimer()
+    failing = replace(named(due(), "failing"), trigger=CostlyTrigger(timer, 0, fails=True))
+    plan = plan_claim([failing, named(due(), "healthy")], at(0.1), timer=timer)
+    assert plan.broken == {"failing": "its trigger failed: OverflowError: date value out of range"}
+    assert [fire.job_id for fire in plan.fires] == ["healthy"]
+    assert set(plan.next_run_times) == {"healthy"}
 
 
 def test_fire_claimed_ahead_waits_while_an_instance_runs() -> None:

@@ -4,7 +4,8 @@ Flask-APScheduler flattens the trigger into the job: ``"trigger": "interval"`` b
 ``"hours": 1, "minutes": 30``, leaving out zero units and unset dates; cron fields are
 strings. Tickwork writes the same keys, and adds the few that Flask-APScheduler has no
 place for (``timezone``, ``jitter`` when set, ``coalesce``, ``executor``, ``rerun_lost``)
-so that a job read from the API can be posted back unchanged.
+so that a job read from the API can be posted back unchanged, and says whether the engine
+marked the job broken (``broken_reason``, ``broken_at``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def job_to_json(job: Job, *, listing: bool = False) -> dict[str, Any]:
     data["coalesce"] = job.coalesce
     data["executor"] = job.executor
     data["rerun_lost"] = job.rerun_lost
+    data["broken_reason"] = job.broken_reason
+    data["broken_at"] = job.broken_at.isoformat() if job.broken_at else None
     return data
 
 

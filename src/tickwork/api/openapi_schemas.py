@@ -35,6 +35,8 @@ _JOB_ID = {
     "pattern": "^[^/\\x00-\\x1f\\x7f]+$",
     "not": {"enum": [".", ".."]},
 }
+#: Job JSON may also show a stored trigger this version cannot read (a broken job).
+_SHOWN_TRIGGERS = [*_TRIGGERS, "unreadable"]
 _TRIGGER_INPUT = {
     "oneOf": [
         {"type": "string", "enum": _TRIGGERS},
@@ -75,10 +77,21 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "func": {"type": "string", "description": "`module:qualname` or a task name."},
             "args": {"type": "array"},
             "kwargs": {"type": "object"},
-            "trigger": {"type": "string", "enum": _TRIGGERS},
+            "trigger": {"type": "string", "enum": _SHOWN_TRIGGERS},
             "misfire_grace_time": {"type": ["number", "null"]},
             "max_instances": {"type": "integer", "minimum": 1},
-            "next_run_time": {**_NULLABLE_DATETIME, "description": "null while paused"},
+            "next_run_time": {
+                **_NULLABLE_DATETIME,
+                "description": "null while paused or broken",
+            },
+            "broken_reason": {
+                "type": ["string", "null"],
+                "description": (
+                    "Why the engine stopped scheduling the job (its stored row could not be "
+                    "read, or its trigger failed); null when healthy. Any edit clears it."
+                ),
+            },
+            "broken_at": _NULLABLE_DATETIME,
             "coalesce": {"type": "boolean"},
             "executor": {"type": "string"},
             "rerun_lost": {"type": "boolean"},
@@ -213,6 +226,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "result": {"type": ["string", "null"]},
             "error": {"type": ["string", "null"]},
             "traceback": {"type": ["string", "null"]},
+            "coalesced": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "How many earlier overdue fire times this run stands for.",
+            },
         },
     },
 }

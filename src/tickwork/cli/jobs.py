@@ -55,7 +55,9 @@ def list_jobs(as_json: bool, limit: int | None) -> None:
             (
                 job.id,
                 str(job.trigger),
-                when(job.next_run_time, scheduler.timezone, "paused"),
+                "BROKEN"
+                if job.broken_reason
+                else when(job.next_run_time, scheduler.timezone, "paused"),
                 job.func_ref,
             )
             for job in found
@@ -250,6 +252,10 @@ def _echo_job(job: Job, scheduler: Scheduler) -> None:
         ("max instances", job.max_instances),
         ("rerun lost", job.rerun_lost),
     ]
+    if job.broken_reason:
+        details.append(
+            ("BROKEN", f"{job.broken_reason} (since {when(job.broken_at, scheduler.timezone)})")
+        )
     width = max(len(label) for label, _ in details)
     for label, value in details:
         click.echo(f"{label + ':':<{width + 2}}{value}")

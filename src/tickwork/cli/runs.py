@@ -59,7 +59,9 @@ def echo_runs(found: Sequence[Run], scheduler: Scheduler) -> None:
             str(run.id),
             run.job_id,
             when(run.scheduled_time, scheduler.timezone),
-            run.outcome.value + (" (now)" if run.manual else ""),
+            run.outcome.value
+            + (" (now)" if run.manual else "")
+            + (f" (+{run.coalesced} coalesced)" if run.coalesced else ""),
             f"{run.duration:.3f}s" if run.duration is not None else "-",
             run.node_id or "-",
             shorten(run.error),

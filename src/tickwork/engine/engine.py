@@ -28,7 +28,7 @@ from tickwork.events import (
     JobSubmissionEvent,
     SchedulerEvent,
 )
-from tickwork.exceptions import StoreError
+from tickwork.exceptions import NodeLookupError, StoreError
 from tickwork.executors.base import (
     ExecutionContext,
     Executor,
@@ -148,11 +148,15 @@ class Engine:
         self._recorder = RunRecorder(store, self._report_finished, self.health)
         self._heartbeat = Heartbeat(self)
         self._claim_observers: list[Callable[[float, int], None]] = []
-        # every fire this node claimed and has not recorded yet, by (job id, scheduled time)
-        self._in_flight: dict[tuple[str, datetime], Fire] = {}
+        # every fire this node claimed and has not recorded yet, by (job id, scheduled
+        # time), with the node id it was claimed under: after a rejoin the old ones are stale
+        self._in_flight: dict[tuple[str, datetime], tuple[Fire, str]] = {}
         self._forced = False
         #: How many runs the last :meth:`stop` recorded ``interrupted`` (0 after a start).
         self.interrupted = 0
+        # monotonic time of the latest heartbeat the store accepted (see :meth:`admit`)
+        self._alive_at = time.monotonic()
+        self._fence_lock = threading.Lock()
         self._context = ExecutionContext(
             resolve=resolve,
             clock=clock,
@@ -160,6 +164,7 @@ class Engine:
             call_wrapper=call_wrapper,
             on_started=self._recorder.record_start,
             health=self.health,
+            admit=self.admit,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -169,6 +174,7 @@ class Engine:
         if self._registered and not self._fixed_node_id:
             self.node_id = new_node_id()
         self._registered = True
+        self._alive_at = time.monotonic()
         now = self._clock.now()
         self.store.register_node(
             Node(
@@ -189,6 +195,77 @@ class Engine:
         self.node_id = new_node_id()
         self.register()
         self.wake()
+
+    # -- fencing -----------------------------------------------------------------------------
+
+    def note_alive(self, since: float) -> None:
+        """The store accepted a heartbeat sent at monotonic time ``since``."""
+        self._alive_at = max(self._alive_at, since)
+
+    def fence(self, node_id: str) -> None:
+        """This node, as ``node_id``, was declared dead: start nothing claimed under that
+        id (its runs are ``lost`` already, maybe rerun elsewhere) and rejoin under a new id.
+
+        Fires held for their time or queued in an executor are dropped when they come to
+        start (see :meth:`admit`); runs already started cannot be stopped and report their
+        outcome as usual.
+        """
+        with self._fence_lock:
+            if self.node_id != node_id:
+                return  # another thread fenced it already
+            logger.error(
+                "node %s was declared dead by the cluster (no heartbeat for %.0f s); "
+                "dropping what it claimed and rejoining under a new id",
+                node_id,
+                self.settings.node_timeout,
+            )
+            self.rejoin()
+
+    def admit(self, fire: Fire) -> bool:
+        """Whether a claimed fire may start now; called just before it starts.
+
+        A fire claimed under a node id that has since been fenced is not started, and is
+        reported ``lost`` (which never replaces the outcome the reaper already wrote). When
+        the last accepted heartbeat is older than half the node timeout, the cluster may be
+        about to declare this node dead (it was frozen, or cut off), so the store is asked
+        first. If the store cannot be reached the fire starts: its outcome is reported
+        once the store is back, as for any run.
+        """
+        key = (fire.job_id, fire.scheduled_time)
+        claimed_by = self._claimed_by(key)
+        if claimed_by == self.node_id and self._lease_expired():
+            self._confirm_alive(claimed_by)
+        if self._claimed_by(key) == self.node_id:
+            return True
+        logger.warning(
+            "not starting %s@%s: it was claimed by node %s, which was declared dead",
+            fire.job_id,
+            fire.scheduled_time.isoformat(),
+            claimed_by,
+        )
+        reason = f"not started: node {claimed_by} was declared dead before the fire could start"
+        self._recorder.record(Finished(fire, _dropped(fire, self._clock.now(), reason)))
+        return False
+
+    def _claimed_by(self, key: tuple[str, datetime]) -> str:
+        """The node id a fire in flight was claimed under (this node's for any other)."""
+        entry = self._in_flight.get(key)
+        return self.node_id if entry is None else entry[1]
+
+    def _lease_expired(self) -> bool:
+        return time.monotonic() - self._alive_at > self.settings.node_timeout / 2
+
+    def _confirm_alive(self, node_id: str) -> None:
+        sent = time.monotonic()
+        try:
+            version = self.pause_version()
+            self.observe_pause(self.store.heartbeat(node_id), version)
+        except NodeLookupError:
+            self.fence(node_id)
+        except StoreError as exc:
+            logger.warning("cannot confirm node %s is alive (%s); starting anyway", node_id, exc)
+        else:
+            self.note_alive(sent)
 
     def start_executors(self) -> None:
         for executor in self._executors.values():
@@ -252,7 +329,7 @@ class Engine:
     def _interrupt_running(self) -> None:
         """Record every run this node still has going as ``interrupted``, in one write."""
         self._recorder.stop()  # first write what did finish
-        pending = list(self._in_flight.values())
+        pending = [fire for fire, _ in self._in_flight.values()]
         self.interrupted = len(pending)
         if not pending:
             return
@@ -433,9 +510,8 @@ class Engine:
         while True:
             version = self._pause_version
             claim_started = time.perf_counter()
-            result = self.store.claim_due(
-                self.node_id, plan_claim, limit=limit, look_ahead=look_ahead
-            )
+            node_id = self.node_id
+            result = self.store.claim_due(node_id, plan_claim, limit=limit, look_ahead=look_ahead)
             for observer in self._claim_observers:
                 contained(
                     "a claim observer",
@@ -445,7 +521,10 @@ class Engine:
                 )
             limit = min(limit * 2, self.settings.batch_size)
             self.observe_pause(result.pause, version)
-            self._dispatch(result.plan)
+            if not result.node_alive:
+                self.fence(node_id)
+                break
+            self._dispatch(result.plan, node_id)
             if not result.batch_full or self._stopping.is_set():
                 break
         if result.pause.paused or result.next_due_in is None:
@@ -456,20 +535,24 @@ class Engine:
         """Start a fire claimed ahead, now that its time has come.
 
         One whose node or cluster was paused in the meantime is recorded as missed instead,
-        as if the pause had come before the claim.
+        as if the pause had come before the claim; one claimed by this node under an id
+        since declared dead is dropped (see :meth:`admit`).
         """
+        self._recorder.expect()
+        if not self.admit(fire):
+            return
         if self._pause.paused:
-            self._recorder.expect()
             reason = "the scheduler was paused before the fire's time"
             self._recorder.record(Finished(fire, missed_result(fire, self._clock.now(), reason)))
         else:
-            self.submit(fire)
+            self._submit_counted(fire)
 
-    def _dispatch(self, plan: ClaimPlan) -> None:
+    def _dispatch(self, plan: ClaimPlan, node_id: str) -> None:
+        """Start or hold the fires ``node_id`` (this node's id at the claim) claimed."""
         now = self._clock.now()
         ahead = []
         for fire in plan.fires:
-            self._in_flight[fire.job_id, fire.scheduled_time] = fire
+            self._in_flight[fire.job_id, fire.scheduled_time] = (fire, node_id)
             if fire.scheduled_time <= now:
                 self.submit(fire)
             else:
@@ -497,8 +580,12 @@ class Engine:
         A fire its executor refuses (no such executor, a pool that cannot take it) is
         recorded failed: the trouble is that fire's, not the thread's that submitted it.
         """
-        self._in_flight[fire.job_id, fire.scheduled_time] = fire
         self._recorder.expect()
+        self._submit_counted(fire)
+
+    def _submit_counted(self, fire: Fire) -> None:
+        """:meth:`submit` for a fire whose outcome the recorder expects already."""
+        self._in_flight.setdefault((fire.job_id, fire.scheduled_time), (fire, self.node_id))
         executor = self._executors.get(fire.executor)
         try:
             if executor is None:
@@ -554,6 +641,8 @@ class Engine:
         }
         for finished in batch:
             result = finished.result
+            if result.outcome is Outcome.LOST:
+                continue  # a fenced fire: the node that declared it lost reported that
             self.emit_event(
                 JobExecutionEvent(
                     codes.get(result.outcome, EVENT_JOB_ERROR),
@@ -566,6 +655,17 @@ class Engine:
                     finished_at=result.finished_at,
                 )
             )
+
+
+def _dropped(fire: Fire, now: datetime, reason: str) -> RunResult:
+    return RunResult(
+        job_id=fire.job_id,
+        scheduled_time=fire.scheduled_time,
+        outcome=Outcome.LOST,
+        started_at=None,
+        finished_at=now,
+        error=reason,
+    )
 
 
 def new_node_id() -> str:

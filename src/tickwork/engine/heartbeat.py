@@ -62,17 +62,15 @@ class Heartbeat:
     def beat(self) -> None:
         engine = self._engine
         store = engine.store
+        node_id = engine.node_id
+        sent = time.monotonic()
         try:
             version = engine.pause_version()
-            engine.observe_pause(store.heartbeat(engine.node_id), version)
+            engine.observe_pause(store.heartbeat(node_id), version)
         except NodeLookupError:
-            logger.error(
-                "node %s was declared dead by the cluster (no heartbeat for %.0f s); "
-                "rejoining under a new id",
-                engine.node_id,
-                engine.settings.node_timeout,
-            )
-            engine.rejoin()
+            engine.fence(node_id)
+        else:
+            engine.note_alive(sent)
         timeout = engine.settings.node_timeout
         now = time.monotonic()
         if now - self._last_beat > timeout:

@@ -45,6 +45,9 @@ class ExecutionContext:
     on_started: StartedCallback | None = None
     #: The node's health, which supervised executor threads report to.
     health: Health = field(default_factory=Health)
+    #: Asked by a worker just before it starts a fire: False means the fire must not
+    #: start (its node was declared dead since the claim) and has been reported already.
+    admit: Callable[[Fire], bool] | None = None
 
 
 class Executor(ABC):

@@ -33,6 +33,8 @@ class ThreadPoolExecutor(Executor):
     def _run(self, fire: Fire) -> None:
         context = self._context
         assert context is not None
+        if context.admit is not None and not context.admit(fire):
+            return
         try:
             func = context.resolve(fire.func_ref)
         except BaseException as exc:

@@ -23,7 +23,9 @@ class DueJob:
     """A job whose ``next_run_time`` has come, as locked by a claim.
 
     ``running`` counts this job's unfinished runs across the whole cluster, so
-    ``max_instances`` holds for all nodes together.
+    ``max_instances`` holds for all nodes together. ``last_claimed`` is the latest
+    scheduled time of its scheduled (not manual) runs: fire times up to it were claimed
+    already, whatever an edit since did to ``next_run_time``.
     """
 
     id: str
@@ -38,11 +40,13 @@ class DueJob:
     rerun_lost: bool
     next_run_time: datetime
     running: int
+    last_claimed: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Fire:
-    """One claimed run to hand to an executor."""
+    """One claimed run to hand to an executor; ``coalesced`` earlier fire times folded
+    into it."""
 
     job_id: str
     func_ref: str
@@ -51,6 +55,7 @@ class Fire:
     executor: str
     scheduled_time: datetime
     misfire_grace_time: float | None
+    coalesced: int = 0
 
 
 @dataclass(slots=True)
@@ -59,12 +64,17 @@ class ClaimPlan:
 
     ``next_run_times`` maps each due job to its new next run time (``None``: the trigger is
     exhausted and the job is removed). ``fires`` become ``running`` rows, ``skipped`` become
-    ``missed`` rows carrying the reason.
+    ``missed`` rows carrying the reason. ``coalesced`` maps a job to the number of earlier
+    fire times its one run (fired or skipped) of this claim stands for. ``broken`` maps
+    jobs that could not be planned to the reason: they are marked broken and left
+    unscheduled, and the rest of the batch goes on.
     """
 
     next_run_times: dict[str, datetime | None] = field(default_factory=dict)
     fires: list[Fire] = field(default_factory=list)
     skipped: list[tuple[str, datetime, str]] = field(default_factory=list)
+    coalesced: dict[str, int] = field(default_factory=dict)
+    broken: dict[str, str] = field(default_factory=dict)
 
 
 #: Given the due jobs, the claim's "now" and its horizon (now + look-ahead), decide what
@@ -76,12 +86,15 @@ Planner = Callable[[Sequence[DueJob], datetime, datetime], ClaimPlan]
 class ClaimResult:
     """What a claim did: the plan it applied (empty when paused), the pause state, and
     how long until the next job is due (None: no job is scheduled, or the batch was full).
+    ``node_alive`` is False when the claiming node's row says it is no longer running
+    (declared dead, or stopped): nothing was claimed, and the node must fence itself.
     """
 
     plan: ClaimPlan
     pause: PauseState
     batch_full: bool
     next_due_in: float | None = None
+    node_alive: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +173,10 @@ class Store(ABC):
 
     @abstractmethod
     def count_jobs(self) -> int: ...
+
+    @abstractmethod
+    def count_broken_jobs(self) -> int:
+        """How many jobs a claim marked broken (see :attr:`Job.broken_reason`)."""
 
     @abstractmethod
     def update_job(self, job_id: str, change: Callable[[Job], Job]) -> Job:

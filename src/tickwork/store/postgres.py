@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -70,12 +71,15 @@ class PostgresStore(SQLStore):
             },
         )
 
-    def _insert_runs(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+    def _insert_runs(
+        self, conn: Connection, rows: list[dict[str, Any]]
+    ) -> set[tuple[str, datetime]]:
         columns = rows[0].keys()
-        conn.execute(
-            q.insert_runs_from_arrays(),
+        result = conn.execute(
+            q.insert_claimed_runs_from_arrays(),
             {f"b_{name}": [row[name] for row in rows] for name in columns},
         )
+        return {(job_id, moment) for job_id, moment in result}
 
     def _finish_runs(self, conn: Connection, results: Sequence[RunResult]) -> None:
         conn.execute(

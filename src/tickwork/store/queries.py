@@ -17,10 +17,12 @@ from sqlalchemy import (
     DateTime,
     Delete,
     Insert,
+    Integer,
     Select,
     String,
     Text,
     Update,
+    and_,
     bindparam,
     column,
     delete,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    type_coerce,
     update,
 )
 
@@ -115,12 +118,26 @@ def upsert_jobs(dialect: str) -> Insert:
     return statement.on_conflict_do_update(index_elements=[jobs.id], set_=replaced)
 
 
+def _raw_json(column: Any) -> Any:
+    """A JSON column read without decoding, so one row whose text is corrupt (SQLite
+    stores JSON as text) is that row's problem, not the whole result's."""
+    return type_coerce(column, Text).label(column.name)
+
+
+def _job_columns() -> list[Any]:
+    """Every jobs column, JSON ones undecoded (see :func:`_raw_json`)."""
+    return [
+        _raw_json(column) if column.name in ("args", "kwargs") else column
+        for column in jobs_table.columns
+    ]
+
+
 def update_job_row(job_id: str, values: dict[str, Any]) -> Update:
     return update(jobs_table).where(jobs.id == job_id).values(**values)
 
 
 def select_job(job_id: str, *, for_update: bool = False) -> Select[Any]:
-    statement = select(jobs_table).where(jobs.id == job_id)
+    statement = select(*_job_columns()).where(jobs.id == job_id)
     return statement.with_for_update() if for_update else statement
 
 
@@ -129,7 +146,7 @@ def select_existing_job_ids(job_ids: Collection[str]) -> Select[Any]:
 
 
 def select_jobs_page(after: str | None, limit: int | None, order: str) -> Select[Any]:
-    statement = select(jobs_table)
+    statement = select(*_job_columns())
     if order == "id":
         if after is not None:
             statement = statement.where(jobs.id > after)
@@ -168,8 +185,8 @@ def select_due_jobs(horizon: datetime, limit: int) -> Select[Any]:
         select(
             jobs.id,
             jobs.func,
-            jobs.args,
-            jobs.kwargs,
+            _raw_json(jobs.args),
+            _raw_json(jobs.kwargs),
             jobs.trigger,
             jobs.executor,
             jobs.misfire_grace_time,
@@ -177,12 +194,43 @@ def select_due_jobs(horizon: datetime, limit: int) -> Select[Any]:
             jobs.max_instances,
             jobs.rerun_lost,
             jobs.next_run_time,
+            _last_claimed().label("last_claimed"),
         )
         .where(jobs.next_run_time <= literal(horizon, UTCDateTime))
         .order_by(jobs.next_run_time)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+
+
+def _last_claimed() -> Any:
+    """The job's latest scheduled (not manual) run time: one probe of the unique
+    (job, scheduled time) index per due job, read backwards."""
+    return (
+        select(runs.scheduled_time)
+        .where(runs.job_id == jobs.id, runs.manual.is_(False))
+        .order_by(runs.scheduled_time.desc())
+        .limit(1)
+        .correlate(jobs_table)
+        .scalar_subquery()
+    )
+
+
+def mark_jobs_broken() -> Update:
+    """Executemany form: ``b_id``, ``b_reason``, ``b_at``; the job stops being due."""
+    return (
+        update(jobs_table)
+        .where(jobs.id == bindparam("b_id"))
+        .values(
+            broken_reason=bindparam("b_reason"),
+            broken_at=bindparam("b_at", type_=UTCDateTime),
+            next_run_time=None,
+        )
+    )
+
+
+def count_broken_jobs() -> Select[Any]:
+    return select(func.count()).select_from(jobs_table).where(jobs.broken_reason.is_not(None))
 
 
 def count_running_runs(job_ids: Collection[str]) -> Select[Any]:
@@ -210,11 +258,26 @@ def insert_runs() -> Insert:
     return insert(runs_table)
 
 
-def _reportable() -> ColumnElement[bool]:
+def insert_claimed_runs(dialect: str) -> Insert:
+    """Insert a claim's runs; a (job, scheduled time) that has a row already is left out
+    instead of failing the whole claim, and the rows inserted are returned."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    statement: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(runs_table) if dialect == "postgresql" else sqlite.insert(runs_table)
+    )
+    return statement.on_conflict_do_nothing(
+        index_elements=[runs.job_id, runs.scheduled_time]
+    ).returning(runs.job_id, runs.scheduled_time)
+
+
+def _reportable(reported: ColumnElement[Any]) -> ColumnElement[bool]:
     """Outcomes a finished run's report may replace: a node declared dead that was only
     cut off (a database outage, a long pause) reports what really happened when back.
-    (No IN list: an expanding parameter cannot be used with ``executemany``.)"""
-    return or_(runs.outcome == "running", runs.outcome == "lost")
+    A ``lost`` report (a fenced node dropping a fire) never replaces a final outcome, so
+    the reaper's record stays. (No IN list: an expanding parameter cannot be used with
+    ``executemany``.)"""
+    return or_(runs.outcome == "running", and_(runs.outcome == "lost", reported != "lost"))
 
 
 def finish_runs() -> Update:
@@ -224,7 +287,7 @@ def finish_runs() -> Update:
         .where(
             runs.job_id == bindparam("b_job_id"),
             runs.scheduled_time == bindparam("b_scheduled_time", type_=UTCDateTime),
-            _reportable(),
+            _reportable(bindparam("b_outcome")),
         )
         .values(
             outcome=bindparam("b_outcome"),
@@ -411,6 +474,7 @@ _RUN_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("result", Text),
     ("error", Text),
     ("traceback", Text),
+    ("coalesced", Integer),
 )
 _FINISH_COLUMNS: tuple[str, ...] = ("job_id", "scheduled_time", "outcome", "started_at")
 _FINISH_COLUMNS += ("finished_at", "result", "error", "traceback")
@@ -422,11 +486,19 @@ def _unnest(columns: tuple[tuple[str, Any], ...], alias: str) -> Any:
     return table.render_derived(name=alias)
 
 
-def insert_runs_from_arrays() -> Insert:
-    """Bind one list per column of ``tickwork_runs`` (``b_`` + the column name)."""
+def insert_claimed_runs_from_arrays() -> Insert:
+    """:func:`insert_claimed_runs` binding one list per column of ``tickwork_runs``
+    (``b_`` + the column name)."""
+    from sqlalchemy.dialects import postgresql
+
     rows = _unnest(_RUN_COLUMNS, "new_runs")
     names = [name for name, _ in _RUN_COLUMNS]
-    return insert(runs_table).from_select(names, select(*(rows.c[name] for name in names)))
+    statement = postgresql.insert(runs_table).from_select(
+        names, select(*(rows.c[name] for name in names))
+    )
+    return statement.on_conflict_do_nothing(
+        index_elements=[runs.job_id, runs.scheduled_time]
+    ).returning(runs.job_id, runs.scheduled_time)
 
 
 def update_next_run_times_from_arrays() -> Update:
@@ -444,7 +516,7 @@ def finish_runs_from_arrays() -> Update:
         .where(
             runs.job_id == rows.c.job_id,
             runs.scheduled_time == rows.c.scheduled_time,
-            _reportable(),
+            _reportable(rows.c.outcome),
         )
         .values(
             {name: rows.c[name] for name in _FINISH_COLUMNS[2:]}

@@ -51,7 +51,8 @@ nodes_table = Table(
 )
 
 #: Jobs; ``next_run_time`` is NULL while paused. ``trigger`` is canonical JSON text so the
-#: engine can cache decoded triggers by their text.
+#: engine can cache decoded triggers by their text. ``broken_reason`` is set (with
+#: ``broken_at``, and ``next_run_time`` NULL) when a claim could not decode or plan the row.
 jobs_table = Table(
     "tickwork_jobs",
     metadata,
@@ -69,10 +70,13 @@ jobs_table = Table(
     Column("next_run_time", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("broken_reason", Text, nullable=True),
+    Column("broken_at", UTCDateTime, nullable=True),
     Index("ix_tickwork_jobs_next_run_time", "next_run_time"),
 )
 
 #: Every fire: claimed as ``running``, then ``succeeded``/``failed``/``missed``/``lost``.
+#: ``coalesced`` counts the earlier overdue fire times this run stands for.
 runs_table = Table(
     "tickwork_runs",
     metadata,
@@ -88,6 +92,7 @@ runs_table = Table(
     Column("result", Text, nullable=True),
     Column("error", Text, nullable=True),
     Column("traceback", Text, nullable=True),
+    Column("coalesced", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("job_id", "scheduled_time", name="uq_tickwork_runs_job_scheduled"),
     Index("ix_tickwork_runs_job_id_id", "job_id", "id"),
     Index("ix_tickwork_runs_claimed_at", "claimed_at"),

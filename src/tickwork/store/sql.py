@@ -37,6 +37,7 @@ from tickwork.store import queries as q
 from tickwork.store.base import ClaimPlan, ClaimResult, DueJob, Fire, LostRun, Planner, Store
 from tickwork.store.migrate import HEAD_REVISION, schema_problem, upgrade
 from tickwork.store.types import UTCDateTime
+from tickwork.store.unreadable import UnreadableTrigger
 from tickwork.triggers import Trigger, trigger_from_dict
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 #: Rows per statement when inserting jobs in bulk (below SQLite's variable limit).
 _INSERT_CHUNK = 2000
+#: Longest broken-job reason kept.
+_REASON_CHARS = 1000
 
 
 def retry_on_disconnect(method: _Method) -> _Method:
@@ -75,8 +78,32 @@ def decode_trigger(text: str) -> Trigger:
     return trigger_from_dict(json.loads(text))
 
 
+def read_trigger(text: str) -> Trigger:
+    """:func:`decode_trigger`, or an :class:`UnreadableTrigger` saying why it failed, so
+    one bad row never stops a listing."""
+    try:
+        return decode_trigger(text)
+    except Exception as exc:  # any failure of one row's data is that row's
+        return UnreadableTrigger(text, _describe(exc))
+
+
 def encode_trigger(trigger: Trigger) -> str:
+    if isinstance(trigger, UnreadableTrigger):
+        return trigger.text  # written back as stored, so other edits lose nothing
     return json.dumps(trigger.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+def _fires_after(trigger_text: str, moment: datetime) -> bool:
+    """Whether the stored trigger has a fire time after ``moment``; a trigger that cannot
+    tell is assumed to have one, so its job is kept (and shown broken) rather than lost."""
+    try:
+        return decode_trigger(trigger_text).next_fire_time(moment, moment) is not None
+    except Exception:  # one job's bad data must not fail the batch it is in
+        return True
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:_REASON_CHARS]
 
 
 class SQLStore(Store):
@@ -245,17 +272,23 @@ class SQLStore(Store):
         return count
 
     @retry_on_disconnect
+    def count_broken_jobs(self) -> int:
+        with self._transaction(write=False) as conn:
+            count: int = conn.execute(q.count_broken_jobs()).scalar_one()
+        return count
+
+    @retry_on_disconnect
     def update_job(self, job_id: str, change: Callable[[Job], Job]) -> Job:
         with self._transaction() as conn:
             row = conn.execute(q.select_job(job_id, for_update=True)).one_or_none()
             if row is None:
                 raise JobLookupError(job_id)
-            updated = change(_row_to_job(row))
-            values = _job_to_row(updated, self._local_clock.now())
+            values = _job_to_row(change(_row_to_job(row)), self._local_clock.now())
             del values["id"], values["created_at"]
             conn.execute(q.update_job_row(job_id, values))
             self._notify(conn)
-        return updated
+            stored = conn.execute(q.select_job(job_id)).one()
+        return _row_to_job(stored)
 
     @retry_on_disconnect
     def remove_job(self, job_id: str) -> None:
@@ -287,6 +320,8 @@ class SQLStore(Store):
                 global_paused=state.is_paused,
                 node_paused=bool(state.node_paused) or state.node_state != NodeState.RUNNING,
             )
+            if state.node_state != NodeState.RUNNING:
+                return ClaimResult(ClaimPlan(), pause, batch_full=False, node_alive=False)
             if pause.paused:
                 return ClaimResult(ClaimPlan(), pause, batch_full=False)
             claim_time: datetime = state.now
@@ -296,8 +331,9 @@ class SQLStore(Store):
             if rows:
                 counts = conn.execute(q.count_running_runs([row.id for row in rows]))
                 running: dict[str, int] = {job_id: count for job_id, count in counts}
-                due = [_row_to_due_job(row, running.get(row.id, 0)) for row in rows]
+                due, unreadable = _decode_due_jobs(rows, running)
                 plan = planner(due, claim_time, horizon)
+                plan.broken.update(unreadable)
                 rerun_lost = {job.id: job.rerun_lost for job in due}
                 self._apply_plan(conn, plan, node_id, claim_time, rerun_lost)
             if len(rows) == limit:
@@ -314,10 +350,12 @@ class SQLStore(Store):
         now: datetime,
         rerun_lost: dict[str, bool],
     ) -> None:
+        if plan.broken:
+            self._mark_broken(conn, plan.broken, now)
         advanced = [
             {"b_id": job_id, "b_next_run_time": moment}
             for job_id, moment in plan.next_run_times.items()
-            if moment is not None
+            if moment is not None and job_id not in plan.broken
         ]
         if advanced:
             self._set_next_run_times(conn, advanced)
@@ -330,22 +368,69 @@ class SQLStore(Store):
         if len(keep) < len(finished):
             conn.execute(q.delete_jobs([i for i in finished if not rerun_lost.get(i)]))
         new_runs = [
-            _run_row(fire.job_id, fire.scheduled_time, node_id, Outcome.RUNNING, now)
+            _run_row(
+                fire.job_id,
+                fire.scheduled_time,
+                node_id,
+                Outcome.RUNNING,
+                now,
+                coalesced=fire.coalesced,
+            )
             for fire in plan.fires
         ]
         new_runs += [
-            _run_row(job_id, moment, node_id, Outcome.MISSED, now, error=reason)
+            _run_row(
+                job_id,
+                moment,
+                node_id,
+                Outcome.MISSED,
+                now,
+                error=reason,
+                coalesced=plan.coalesced.get(job_id, 0),
+            )
             for job_id, moment, reason in plan.skipped
         ]
-        if new_runs:
-            self._insert_runs(conn, new_runs)
+        if not new_runs:
+            return
+        inserted = self._insert_runs(conn, new_runs)
+        conflicting = [
+            fire for fire in plan.fires if (fire.job_id, fire.scheduled_time) not in inserted
+        ]
+        if conflicting:
+            # Such a fire was claimed before (the job's next_run_time was set back to it):
+            # it is not fired twice, and its job goes on from the plan's next run time.
+            logger.warning(
+                "not firing %d fire(s) claimed before: %s",
+                len(conflicting),
+                ", ".join(f"{f.job_id}@{f.scheduled_time.isoformat()}" for f in conflicting),
+            )
+            plan.fires = [fire for fire in plan.fires if fire not in conflicting]
+
+    def _mark_broken(self, conn: Connection, broken: dict[str, str], now: datetime) -> None:
+        logger.error(
+            "marking %d job(s) broken: %s",
+            len(broken),
+            "; ".join(f"{job_id}: {reason}" for job_id, reason in broken.items()),
+        )
+        conn.execute(
+            q.mark_jobs_broken(),
+            [
+                {"b_id": job_id, "b_reason": reason, "b_at": now}
+                for job_id, reason in broken.items()
+            ],
+        )
 
     def _set_next_run_times(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Rows of ``b_id``, ``b_next_run_time``."""
         conn.execute(q.update_next_run_times(), rows)
 
-    def _insert_runs(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        conn.execute(q.insert_runs(), rows)
+    def _insert_runs(
+        self, conn: Connection, rows: list[dict[str, Any]]
+    ) -> set[tuple[str, datetime]]:
+        """Insert a claim's runs, leaving out any (job, scheduled time) that has a row
+        already; return the keys inserted."""
+        result = conn.execute(q.insert_claimed_runs(self.dialect), rows)
+        return {(job_id, moment) for job_id, moment in result}
 
     def _finish_runs(self, conn: Connection, results: Sequence[RunResult]) -> None:
         rows = [
@@ -405,8 +490,8 @@ class SQLStore(Store):
         return Fire(
             job_id=job_id,
             func_ref=row.func,
-            args=row.args,
-            kwargs=row.kwargs,
+            args=_load_json(row.args),
+            kwargs=_load_json(row.kwargs),
             executor=row.executor,
             scheduled_time=now,
             misfire_grace_time=None,
@@ -430,11 +515,7 @@ class SQLStore(Store):
         if not after:
             return []
         rows = conn.execute(q.select_waiting_one_shot_jobs(list(after))).all()
-        return [
-            row.id
-            for row in rows
-            if decode_trigger(row.trigger).next_fire_time(after[row.id], after[row.id]) is None
-        ]
+        return [row.id for row in rows if not _fires_after(row.trigger, after[row.id])]
 
     # -- nodes -------------------------------------------------------------------------------
 
@@ -584,6 +665,13 @@ class SQLStore(Store):
 
 
 def _job_to_row(job: Job, now: datetime, encoded: dict[int, str] | None = None) -> dict[str, Any]:
+    """The row of ``job``. Writing a job clears its broken mark, unless its trigger still
+    cannot be read (an edit of other fields): then it stays broken and unscheduled."""
+    broken_reason = None
+    if isinstance(job.trigger, UnreadableTrigger):
+        broken_reason = (
+            job.broken_reason or f"the stored trigger cannot be read: {job.trigger.reason}"
+        )
     if encoded is None:
         trigger = encode_trigger(job.trigger)
     else:
@@ -602,19 +690,35 @@ def _job_to_row(job: Job, now: datetime, encoded: dict[int, str] | None = None) 
         "coalesce": job.coalesce,
         "max_instances": job.max_instances,
         "rerun_lost": job.rerun_lost,
-        "next_run_time": job.next_run_time,
+        "next_run_time": None if broken_reason else job.next_run_time,
+        "broken_reason": broken_reason,
+        "broken_at": (job.broken_at or now) if broken_reason else None,
         "created_at": now,
         "updated_at": now,
     }
 
 
+def _load_json(raw: Any) -> Any:
+    """A JSON column's value as selected undecoded (text; PostgreSQL's driver may have
+    decoded JSONB already)."""
+    return json.loads(raw) if isinstance(raw, str) else raw
+
+
 def _row_to_job(row: Row[Any]) -> Job:
+    """The job of a row; one whose data cannot be read comes back marked broken (with
+    what could be read) rather than failing the listing it is in."""
+    broken_reason = row.broken_reason
+    try:
+        args, kwargs = tuple(_load_json(row.args)), dict(_load_json(row.kwargs))
+    except Exception as exc:  # one row's bad data is that row's
+        args, kwargs = (), {}
+        broken_reason = broken_reason or f"the stored job cannot be read: {_describe(exc)}"
     return Job(
         id=row.id,
         func_ref=row.func,
-        trigger=decode_trigger(row.trigger),
-        args=tuple(row.args),
-        kwargs=row.kwargs,
+        trigger=read_trigger(row.trigger),
+        args=args,
+        kwargs=kwargs,
         name=row.name,
         executor=row.executor,
         misfire_grace_time=row.misfire_grace_time,
@@ -622,15 +726,32 @@ def _row_to_job(row: Row[Any]) -> Job:
         max_instances=row.max_instances,
         rerun_lost=row.rerun_lost,
         next_run_time=row.next_run_time,
+        broken_reason=broken_reason,
+        broken_at=row.broken_at,
     )
+
+
+def _decode_due_jobs(
+    rows: Sequence[Row[Any]], running: dict[str, int]
+) -> tuple[list[DueJob], dict[str, str]]:
+    """Decode each locked row on its own: the ones that fail are returned with the
+    reason, to be marked broken, and do not stop the others."""
+    due: list[DueJob] = []
+    unreadable: dict[str, str] = {}
+    for row in rows:
+        try:
+            due.append(_row_to_due_job(row, running.get(row.id, 0)))
+        except Exception as exc:  # any failure of one row's data is that row's
+            unreadable[row.id] = f"the stored job cannot be read: {_describe(exc)}"
+    return due, unreadable
 
 
 def _row_to_due_job(row: Row[Any], running: int) -> DueJob:
     return DueJob(
         id=row.id,
         func_ref=row.func,
-        args=row.args,
-        kwargs=row.kwargs,
+        args=_load_json(row.args),
+        kwargs=_load_json(row.kwargs),
         trigger=decode_trigger(row.trigger),
         executor=row.executor,
         misfire_grace_time=row.misfire_grace_time,
@@ -639,6 +760,7 @@ def _row_to_due_job(row: Row[Any], running: int) -> DueJob:
         rerun_lost=row.rerun_lost,
         next_run_time=row.next_run_time,
         running=running,
+        last_claimed=row.last_claimed,
     )
 
 
@@ -650,6 +772,7 @@ def _run_row(
     now: datetime,
     *,
     error: str | None = None,
+    coalesced: int = 0,
 ) -> dict[str, Any]:
     final = outcome is not Outcome.RUNNING
     return {
@@ -664,6 +787,7 @@ def _run_row(
         "result": None,
         "error": error,
         "traceback": None,
+        "coalesced": coalesced,
     }
 
 
@@ -681,6 +805,7 @@ def _row_to_run(row: Row[Any]) -> Run:
         result=row.result,
         error=row.error,
         traceback=row.traceback,
+        coalesced=row.coalesced,
     )
 
 

@@ -67,7 +67,9 @@ function updateJobRow(row, job, last, now) {
   setText(p.name, label);
   setText(p.detail, job.name && job.name !== job.id ? `${job.id} · ${job.func}` : job.func);
   setText(p.trigger, triggerSummary(job));
-  if (paused) {
+  if (job.broken_reason) {
+    updateTime(p.next, null, "—", `broken: ${job.broken_reason}`);
+  } else if (paused) {
     updateTime(p.next, null, "—", "paused: no next run");
   } else {
     const next = job.next_run_time;
@@ -84,7 +86,13 @@ function updateJobRow(row, job, last, now) {
     const moment = last.finished_at || last.started_at || last.scheduled_time;
     updateTime(p.lastTime, moment, relative(moment, now), absolute(moment));
   }
-  updateBadge(p.state, paused ? "paused" : "active", paused ? "warn" : "ok");
+  if (job.broken_reason) {
+    updateBadge(p.state, "broken", "bad");
+    setAttribute(p.state, "title", job.broken_reason);
+  } else {
+    updateBadge(p.state, paused ? "paused" : "active", paused ? "warn" : "ok");
+    setAttribute(p.state, "title", null);
+  }
   setText(p.toggle, paused ? "Resume" : "Pause");
   const names = ["Run now", paused ? "Resume" : "Pause", "History of", "Delete"];
   p.buttons.forEach((button, index) => {
