@@ -118,7 +118,7 @@ def test_a_second_signal_stops_at_once(sqlite_url: str, tmp_path: Path) -> None:
 def _start_manual_run(database_url: str) -> subprocess.Popen[str]:
     added = cli(
         database_url, "jobs", "add", "manual", "tests.jobs:sleep", "-t", "date",
-        "--args", "[3600]", "--paused",
+        "--args", "[3600]", "--paused", "--create",
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     process = subprocess.Popen(
