@@ -16,7 +16,10 @@ resolver that can only reach callables a module *defines*, never an attribute wa
   (``myapp.jobs:os.system``), an imported function (``from time import sleep``), a class
   imported from elsewhere, or a method of a module-level instance are all refused.
 * The callable is a Python function, a class, a static or class method of such a class, or
-  a built-in function of the module itself (``posix:system``, ``math:sqrt``).
+  a built-in function of the module itself (``posix:system``, ``math:sqrt``). Calling a
+  class runs its constructor, so a class passes only if its ``__new__`` and ``__init__``
+  are the default ones or the module's own and its metaclass adds no ``__call__``:
+  ``class Shell(subprocess.Popen)`` defined in the module would otherwise run ``Popen``.
 
 Allow-list patterns (:class:`RefPattern`) have the same two sides, matched separately,
 segment by segment: ``*`` matches within one segment and never a dot, ``**`` (a whole
@@ -140,8 +143,12 @@ def _callable(
         if inspect.isfunction(function) and _defined_as(function, module, qualname):
             bound: Callable[..., Any] = value.__get__(None, container)
             return bound
-    elif inspect.isfunction(value) or inspect.isclass(value):
+    elif inspect.isfunction(value):
         if _defined_as(value, module, qualname):
+            return value
+    elif inspect.isclass(value):
+        if _defined_as(value, module, qualname):
+            _check_construction(text, value, module)
             return value
     elif isinstance(value, types.BuiltinFunctionType):
         if value.__self__ is container and _defined_as(value, module, qualname):
@@ -152,6 +159,29 @@ def _callable(
             "static/class method; register it with @scheduler.task to schedule it"
         )
     raise _not_defined(text, value, module, "defined in")
+
+
+#: What calling a class runs, besides its metaclass's ``__call__``.
+_CONSTRUCTORS = ("__new__", "__init__")
+
+
+def _check_construction(text: str, cls: type, module: str) -> None:
+    """Calling a class runs its metaclass's ``__call__``, then the ``__new__`` and
+    ``__init__`` its MRO provides: each must be the default one or come from a class of the
+    named module, or ``class Shell(subprocess.Popen)`` would run Popen with the caller's
+    arguments although ``Shell`` is defined here."""
+    if type(cls).__call__ is not type.__call__:
+        raise CallableNotAllowedError(
+            f"func {text!r}: calling it runs the __call__ of its metaclass "
+            f"{type(cls).__qualname__} (from {type(cls).__module__}), not code of {module}"
+        )
+    for name in _CONSTRUCTORS:
+        owner = next(klass for klass in cls.__mro__ if name in vars(klass))
+        if owner is not object and owner.__module__ != module:
+            raise CallableNotAllowedError(
+                f"func {text!r}: calling it runs {owner.__qualname__}.{name} "
+                f"(from {owner.__module__}), not code of {module}"
+            )
 
 
 def _defined_as(value: Any, module: str, qualname: str) -> bool:

@@ -257,3 +257,52 @@ def test_the_service_reads_allowed_origins_from_toml(tmp_path: Path) -> None:
         assert scheduler.get_scheduler_state().is_paused
     finally:
         scheduler.close()
+
+
+REBOUND = "rebind.attacker.example"
+
+
+def test_dns_rebinding_without_auth_is_403_for_reads_and_writes(
+    served: tuple[Loopback, APScheduler],
+) -> None:
+    """A page at ``http://rebind.attacker.example:PORT`` whose name now resolves to
+    127.0.0.1: the browser sends that ``Host`` and a matching, same-origin ``Origin``."""
+    server, extension = served
+    host = f"{REBOUND}:{server.port}"
+    page = {"Host": host, "Origin": f"http://{host}", "Sec-Fetch-Site": "same-origin"}
+    json_page = {**page, "Content-Type": "application/json"}
+    attempts = [
+        ("GET", "/scheduler/jobs", None, page),  # would read every job's arguments
+        ("POST", "/scheduler/pause", None, page),
+        ("POST", "/scheduler/jobs", JOB, json_page),
+        ("PATCH", "/scheduler/jobs/existing", b'{"args": [1]}', json_page),
+        ("POST", "/scheduler/jobs/existing/run", None, page),
+    ]
+    for method, path, body, headers in attempts:
+        answer = server.call(method, path, body, headers)
+        assert (answer.status, answer.json()["field"]) == (403, "Host"), (method, path)
+        assert "DNS rebinding" in answer.json()["error_message"]
+    unchanged(extension)
+
+
+def test_addresses_localhost_and_allowed_origins_are_not_rebindable(
+    served: tuple[Loopback, APScheduler],
+) -> None:
+    server, _ = served
+    for host in ("127.0.0.1", "[::1]", "localhost", "LOCALHOST.", "ui.localhost"):
+        named = f"{host}:{server.port}"
+        assert server.call("GET", "/scheduler/jobs", None, {"Host": named}).status == 200, host
+    # The configured origin's host, e.g. a proxy passing the public name on.
+    assert server.call("GET", "/scheduler", None, {"Host": "ops.example.com"}).status == 200
+    assert server.call("GET", "/scheduler", None, {"Host": "ops.example.com:8443"}).status == 403
+
+
+def test_with_auth_a_dns_name_is_fine(make_app: MakeApp) -> None:
+    """The browser holds no credentials for a rebound name, so only auth matters then."""
+    token = "a-token-of-sixteen-characters"
+    app, _ = make_app(SCHEDULER_API_TOKENS=[token])
+    with serve(app) as server:
+        host = {"Host": f"scheduler.internal:{server.port}"}
+        assert server.call("GET", "/scheduler/jobs", None, host).status == 401
+        bearer = {**host, "Authorization": f"Bearer {token}"}
+        assert server.call("GET", "/scheduler/jobs", None, bearer).status == 200

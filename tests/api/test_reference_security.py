@@ -118,6 +118,31 @@ def test_what_the_module_defines_is_accepted(served: tuple[Api, APScheduler]) ->
     assert api.call("POST", "/scheduler/jobs", nightly)[0] == 403
 
 
+def test_a_class_constructed_by_another_module_is_403_and_never_called(
+    served: tuple[Api, APScheduler], tmp_path: Path
+) -> None:
+    """``class Shell(subprocess.Popen)`` is defined in the module, but calling it runs
+    ``Popen.__init__`` with the client's arguments: a shell command, or a file opened for
+    writing by ``logging.FileHandler``."""
+    api, scheduler = served
+    marker, precious = tmp_path / "pwned", tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    attempts = [
+        ("Shell", [["sh", "-c", f"touch {marker}"]]),
+        ("LogFile", [str(precious), "w"]),
+    ]
+    for name, args in attempts:
+        job = {"id": name, "func": f"{MODULE}:{name}", "args": args}
+        status, body = api.call("POST", "/scheduler/jobs", job)
+        assert (status, body["field"]) == (403, "func"), (name, body)
+        assert "not code of tests.refjobs.jobs" in body["error_message"]
+    api.call("POST", "/scheduler/jobs", {"id": "s", "func": f"{MODULE}:notify", "args": ["s"]})
+    eventually(lambda: "s" in victim.fired)
+    assert [job.id for job in scheduler.get_jobs()] == []
+    assert not marker.exists()
+    assert precious.read_text() == "keep me"
+
+
 def test_a_missing_name_is_400_even_when_the_module_getattr_answers(
     served: tuple[Api, APScheduler],
 ) -> None:

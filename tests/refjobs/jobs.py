@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import logging
 import os
 import subprocess
 import sys
@@ -58,6 +59,22 @@ class _Client:
 
     def __call__(self) -> str:
         return "called"
+
+
+class Report:
+    """A class whose own ``__init__`` is the job: schedulable."""
+
+    def __init__(self, title: str = "") -> None:
+        self.title = title
+
+
+class Shell(subprocess.Popen[bytes]):
+    """Defined here, but calling it runs ``Popen.__init__``: any command."""
+
+
+class LogFile(logging.FileHandler):
+    """Defined here, but calling it runs ``FileHandler.__init__``: opens (and with ``"w"``
+    empties) any file."""
 
 
 client = _Client()

@@ -43,6 +43,8 @@ REFUSED_NAMES = [
     "join",  # from os.path import join
     "sleep",  # from time import sleep
     "Borrowed",  # a class of another module
+    "Shell",  # defined here, but constructed by subprocess.Popen
+    "LogFile",  # defined here, but constructed by logging.FileHandler
     "client.send",  # a method of a module-level instance
     "client",  # a callable instance
     "partial_job",
@@ -87,6 +89,8 @@ MALFORMED = [
 def test_callables_the_module_defines_resolve() -> None:
     assert import_ref(f"{MODULE}:notify") is victim.notify
     assert import_ref(f"{MODULE}:Jobs") is victim.Jobs
+    assert import_ref(f"{MODULE}:Child") is victim.Child  # object's constructor
+    assert import_ref(f"{MODULE}:Report") is victim.Report  # its own __init__
     assert import_ref(f"{MODULE}:Jobs.nightly") is victim.Jobs.nightly
     assert import_ref(f"{MODULE}:Jobs.hourly")() == "Jobs"
     assert import_ref(f"{MODULE}:Jobs.Inner.deep")() == "deep"
@@ -117,6 +121,8 @@ def test_malformed_references_are_refused_by_the_grammar(ref: str) -> None:
         ("tests.refjobs:notify", f"comes from {MODULE}"),
         ("tests.refjobs:jobs.notify", f"is the module {MODULE}"),
         (f"{MODULE}:client", "is a _Client, not a function"),
+        (f"{MODULE}:Shell", "runs Popen.__init__ \\(from subprocess\\)"),
+        (f"{MODULE}:LogFile", "runs FileHandler.__init__ \\(from logging\\)"),
     ],
 )
 def test_refusals_say_where_the_object_comes_from(ref: str, message: str) -> None:
@@ -281,7 +287,15 @@ _MODULES = st.one_of(
     ),
     st.lists(_SEGMENTS, min_size=1, max_size=3).map(".".join),
 )
-_DEFINED = ["notify", "Jobs", "Jobs.nightly", "Jobs.hourly", "Jobs.Inner.deep", "Child"]
+_DEFINED = [
+    "notify",
+    "Jobs",
+    "Jobs.nightly",
+    "Jobs.hourly",
+    "Jobs.Inner.deep",
+    "Child",
+    "Report",
+]
 _KNOWN = [f"{MODULE}:{name}" for name in _DEFINED + REFUSED_NAMES + PRIVATE] + MALFORMED
 _REFS = st.one_of(
     st.sampled_from(_KNOWN),

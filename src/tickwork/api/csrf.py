@@ -20,10 +20,18 @@ close that, both decided before any authentication work:
 
 Safe methods (GET, HEAD, OPTIONS) change nothing and are not checked: the same-origin
 policy already keeps another site from reading the answers, since no CORS headers are sent.
+
+One attack passes both rules: **DNS rebinding**. A page at ``http://rebind.evil:5000``
+whose name the attacker then points at 127.0.0.1 is the API's own origin to the browser,
+so its reads and JSON writes are same-origin. With auth on that gains nothing (the browser
+holds no credentials for that name); without auth, every request whose ``Host`` is a DNS
+name is refused (403), except ``localhost`` (browsers resolve it themselves) and the hosts
+of ``allowed_origins``. Addresses (``127.0.0.1``, ``[::1]``) cannot be rebound.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import NoReturn
 from urllib.parse import urlsplit
@@ -36,6 +44,8 @@ from tickwork.exceptions import ConfigurationError
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON_MEDIA_TYPE = "application/json"
 
+#: A host name browsers map to loopback themselves, with its subdomains (RFC 6761).
+_LOOPBACK_NAME = "localhost"
 #: ``Sec-Fetch-Site`` values that name another origin; ``same-site`` includes sibling
 #: subdomains and other ports of the same host, which are not necessarily trusted.
 _FOREIGN_SITES = frozenset({"cross-site", "same-site"})
@@ -80,6 +90,33 @@ def parse_allowed_origins(values: object, key: str) -> frozenset[str]:
             )
         origins.add(origin)
     return frozenset(origins)
+
+
+def check_host(allowed_origins: frozenset[str], *, auth_enabled: bool) -> None:
+    """Without auth, refuse any request naming a ``Host`` a rebound DNS name could send.
+
+    :raises ApiError: 403, naming the ``Host``.
+    """
+    if auth_enabled:
+        return
+    host = request.host
+    name = (urlsplit(f"//{host}").hostname or "").rstrip(".")
+    if not name or name == _LOOPBACK_NAME or name.endswith("." + _LOOPBACK_NAME):
+        return
+    try:
+        ipaddress.ip_address(name)
+        return
+    except ValueError:
+        pass
+    if any(origin_of(f"{scheme}://{host}") in allowed_origins for scheme in _DEFAULT_PORTS):
+        return
+    raise ApiError(
+        403,
+        f"Host {host!r} is a DNS name and the API has no authentication: a page whose name "
+        "resolves here (DNS rebinding) could use it; use an address or localhost, "
+        "configure auth, or list the origin in allowed_origins",
+        "Host",
+    )
 
 
 def check_write(allowed_origins: frozenset[str]) -> None:

@@ -17,7 +17,7 @@ from flask import Flask, Response
 
 from tickwork.api import views_history, views_jobs, views_scheduler
 from tickwork.api.context import ApiContext
-from tickwork.api.csrf import check_write
+from tickwork.api.csrf import check_host, check_write
 from tickwork.api.errors import error_body, error_response, json_response
 from tickwork.api.openapi import build_openapi
 from tickwork.exceptions import ConfigurationError
@@ -97,11 +97,13 @@ def install_api(
 
 
 def _guard(ctx: ApiContext, view: View) -> Callable[..., Response]:
-    """Wrap ``view``: refuse foreign or non-JSON writes (403/415) before any auth work, then
-    401/429 unless authenticated, then map any exception to its response."""
+    """Wrap ``view``: refuse a rebindable ``Host`` without auth and foreign or non-JSON
+    writes (403/415) before any auth work, then 401/429 unless authenticated, then map any
+    exception to its response."""
 
     def guarded(**path: Any) -> Response:
         try:
+            check_host(ctx.allowed_origins, auth_enabled=ctx.auth.enabled)
             check_write(ctx.allowed_origins)
             ctx.auth.require()
             ctx.note_request()
