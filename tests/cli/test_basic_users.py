@@ -212,3 +212,41 @@ def test_parallel_wrong_passwords_from_one_client_hash_at_most_the_allowance(
     assert users.hash_checks <= FREE_FAILURES
     assert statuses.count(401) == users.hash_checks
     assert statuses.count(429) == 40 - users.hash_checks
+
+
+def test_hashes_are_checked_one_at_a_time_whatever_the_number_of_clients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rotating addresses defeats a per-client back-off; the global bound still holds."""
+    import tickwork.server.auth as auth_module
+
+    active = 0
+    most = 0
+    lock = threading.Lock()
+    real_check = auth_module.check_password_hash
+
+    def counting_check(stored: str, password: str) -> bool:
+        nonlocal active, most
+        with lock:
+            active += 1
+            most = max(most, active)
+        try:
+            time.sleep(0.01)  # widen the window in which overlaps would show
+            return real_check(stored, password)
+        finally:
+            with lock:
+                active -= 1
+
+    monkeypatch.setattr(auth_module, "check_password_hash", counting_check)
+    users = BasicUsers({"admin": generate_password_hash(PASSWORD, FAST_METHOD)})
+    threads = [
+        threading.Thread(target=users, args=({"username": name, "password": "wrong guess!"},))
+        for name in ("admin", "nobody") * 10
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert users.hash_checks == 20
+    assert most == 1
+    assert users({"username": "admin", "password": PASSWORD})

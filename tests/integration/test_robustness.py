@@ -323,6 +323,33 @@ def test_a_stopped_scheduler_runs_a_job_inline_as_a_short_lived_node(
     assert {node.state.value for node in nodes} == {"stopped"}
 
 
+def test_concurrent_inline_runs_are_nodes_of_their_own(
+    make_scheduler: Callable[..., Scheduler], tmp_path: Path
+) -> None:
+    """Request threads of a web process that does not run the scheduler may run jobs now
+    at the same time: each inline run registers, heartbeats and stops its own node."""
+    scheduler = make_scheduler()
+    release = tmp_path / "release"
+    scheduler.add_job("long", jobs.wait_for_file, args=[str(release), 60], next_run_time=None)
+    scheduler.add_job("short", jobs.add, args=[1, 1], next_run_time=None)
+    long_run = threading.Thread(target=scheduler.run_job, args=("long",))
+    long_run.start()
+    (running,) = eventually(lambda: scheduler.get_runs("long"))
+    scheduler.run_job("short")
+    (short,) = scheduler.get_runs("short")
+    assert short.node_id != running.node_id
+    assert scheduler.get_node(running.node_id).state.value == "running"
+    release.touch()
+    long_run.join(timeout=60)
+    (finished,) = scheduler.get_runs("long")
+    assert finished.outcome is Outcome.SUCCEEDED
+    nodes = scheduler.get_nodes(include_stopped=True)
+    assert {node.id: node.state.value for node in nodes} == {
+        running.node_id: "stopped",
+        short.node_id: "stopped",
+    }
+
+
 @pytest.mark.slow
 def test_shutdown_kills_process_pool_workers_still_running_after_the_grace_period(
     make_scheduler: Callable[..., Scheduler], tmp_path: Path

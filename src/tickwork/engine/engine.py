@@ -175,10 +175,13 @@ class Engine:
             self.node_id = new_node_id()
         self._registered = True
         self._alive_at = time.monotonic()
+        self._register_node(self.node_id, paused)
+
+    def _register_node(self, node_id: str, paused: bool) -> None:
         now = self._clock.now()
         self.store.register_node(
             Node(
-                id=self.node_id,
+                id=node_id,
                 host=socket.gethostname(),
                 pid=os.getpid(),
                 version=__version__,
@@ -373,13 +376,17 @@ class Engine:
         dies meanwhile the cluster's reaper marks the run lost instead of leaving it
         ``running`` for ever. ``KeyboardInterrupt`` (Ctrl+C, or a signal handler that
         raises it) is recorded ``interrupted`` and raised again.
+
+        Each call is a node of its own, apart from this engine's id, so that concurrent
+        inline runs (several request threads of a web process) each stop only their own.
         """
-        self.register()
+        node_id = new_node_id()
+        self._register_node(node_id, paused=False)
         stop = threading.Event()
-        pulse = supervised_thread("tickwork-pulse", lambda: self._pulse(stop), self.health)
+        pulse = supervised_thread("tickwork-pulse", lambda: self._pulse(stop, node_id), self.health)
         pulse.start()
         try:
-            fire = self.store.start_manual_run(job_id, self.node_id)
+            fire = self.store.start_manual_run(job_id, node_id)
             try:
                 func = self._context.resolve(fire.func_ref)
             except Exception as exc:
@@ -400,14 +407,14 @@ class Engine:
         finally:
             stop.set()
             pulse.join()
-            self.store.stop_node(self.node_id)
+            self.store.stop_node(node_id)
         if interrupted:
             raise KeyboardInterrupt
         return finished
 
-    def _pulse(self, stop: threading.Event) -> None:
+    def _pulse(self, stop: threading.Event, node_id: str) -> None:
         while not stop.wait(self.settings.heartbeat_interval):
-            contained("the manual run's heartbeat", self.store.heartbeat, self.node_id)
+            contained("the manual run's heartbeat", self.store.heartbeat, node_id)
 
     def _mark_started(self, fire: Fire, at: datetime) -> None:
         start = RunStart(fire.job_id, fire.scheduled_time, at)

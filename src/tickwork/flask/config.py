@@ -53,14 +53,38 @@ class FlaskSettings:
     engine: EngineSettings | None = None
 
 
-def read_settings(config: Mapping[str, Any]) -> FlaskSettings:
-    """Translate a Flask config; unknown or unusable values raise ConfigurationError."""
+#: Extension attributes Flask-APScheduler lets an app set before ``init_app``, with the
+#: config key that overrides each (a key present in the config wins, as there).
+ATTRIBUTE_KEYS: dict[str, str] = {
+    "auth": "SCHEDULER_AUTH",
+    "api_enabled": "SCHEDULER_API_ENABLED",
+    "api_prefix": "SCHEDULER_API_PREFIX",
+    "endpoint_prefix": "SCHEDULER_ENDPOINT_PREFIX",
+    "allowed_hosts": "SCHEDULER_ALLOWED_HOSTS",
+}
+
+
+def read_settings(
+    config: Mapping[str, Any], attributes: Mapping[str, Any] | None = None
+) -> FlaskSettings:
+    """Translate a Flask config; unknown or unusable values raise ConfigurationError.
+
+    :param attributes: values the app set on the extension before ``init_app`` (names of
+        :data:`ATTRIBUTE_KEYS`); each is the default of its config key.
+    """
+    given = dict(attributes or {})
+    if "SCHEDULER_API_ENABLED" not in config and "SCHEDULER_VIEWS_ENABLED" in config:
+        given["api_enabled"] = config["SCHEDULER_VIEWS_ENABLED"]  # Flask-APScheduler's old key
+    defaults = FlaskSettings()
+    config = {
+        **{key: given.get(name, getattr(defaults, name)) for name, key in ATTRIBUTE_KEYS.items()},
+        **config,
+    }
     prefix = config.get("SCHEDULER_API_PREFIX", "/scheduler")
     if not isinstance(prefix, str) or not prefix.strip("/"):
         raise ConfigurationError(
             f"SCHEDULER_API_PREFIX must be a path such as '/scheduler', got {prefix!r}"
         )
-    api_enabled = config.get("SCHEDULER_API_ENABLED", config.get("SCHEDULER_VIEWS_ENABLED"))
     return FlaskSettings(
         database_url=config.get("SCHEDULER_DATABASE_URL")
         or _url_from_jobstores(config.get("SCHEDULER_JOBSTORES")),
@@ -71,20 +95,55 @@ def read_settings(config: Mapping[str, Any]) -> FlaskSettings:
             config.get("SCHEDULER_ALLOWED_CALLABLES") or (), "SCHEDULER_ALLOWED_CALLABLES"
         ),
         jobs=tuple(config.get("SCHEDULER_JOBS") or config.get("JOBS") or ()),
-        api_enabled=bool(api_enabled),
+        api_enabled=bool(config["SCHEDULER_API_ENABLED"]),
         api_prefix=prefix,
         endpoint_prefix=config.get("SCHEDULER_ENDPOINT_PREFIX", "scheduler.") or "",
-        allowed_hosts=tuple(config.get("SCHEDULER_ALLOWED_HOSTS") or ("*",)),
+        allowed_hosts=_allowed_hosts(config["SCHEDULER_ALLOWED_HOSTS"]),
         allowed_origins=parse_allowed_origins(
             config.get("SCHEDULER_ALLOWED_ORIGINS") or (), "SCHEDULER_ALLOWED_ORIGINS"
         ),
-        auth=config.get("SCHEDULER_AUTH"),
+        auth=_auth(config["SCHEDULER_AUTH"]),
         api_tokens=tuple(config.get("SCHEDULER_API_TOKENS") or ()),
         metrics_enabled=bool(config.get("SCHEDULER_METRICS_ENABLED", False)),
         metrics_path=config.get("SCHEDULER_METRICS_PATH") or "/metrics",
         dashboard_enabled=bool(config.get("SCHEDULER_DASHBOARD_ENABLED", True)),
         engine=_engine(config.get("SCHEDULER_ENGINE")),
     )
+
+
+def _allowed_hosts(value: object) -> tuple[str, ...]:
+    """``SCHEDULER_ALLOWED_HOSTS``: host names that may start the scheduler; ``["*"]`` is any
+    host and ``[]`` none (as in Flask-APScheduler)."""
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise ConfigurationError(
+            f"SCHEDULER_ALLOWED_HOSTS must be a list of host names such as ['*'], got {value!r}",
+            field="SCHEDULER_ALLOWED_HOSTS",
+        )
+    if not all(isinstance(host, str) for host in value):
+        raise ConfigurationError(
+            f"SCHEDULER_ALLOWED_HOSTS must hold host names (strings), got {value!r}",
+            field="SCHEDULER_ALLOWED_HOSTS",
+        )
+    return tuple(host.lower() for host in value)
+
+
+def _auth(value: object) -> HTTPAuth | None:
+    """``SCHEDULER_AUTH``: an object that can read credentials, or None.
+
+    Anything else would leave the API open while looking protected, so it is an error.
+    """
+    if value is None:
+        return None
+    if not all(
+        callable(getattr(value, method, None))
+        for method in ("get_authorization", "get_authenticate_header")
+    ):
+        raise ConfigurationError(
+            "SCHEDULER_AUTH must be an auth scheme such as tickwork.flask.HTTPBasicAuth() "
+            f"(with get_authorization and get_authenticate_header), got {value!r}",
+            field="SCHEDULER_AUTH",
+        )
+    return value  # type: ignore[return-value]
 
 
 def _engine(value: object) -> EngineSettings | None:

@@ -22,7 +22,7 @@ from tickwork.api.jobinput import flatten_trigger, trusted_job_specs
 from tickwork.dashboard import install_dashboard
 from tickwork.events import EVENT_ALL, SchedulerEvent
 from tickwork.exceptions import ConfigurationError
-from tickwork.flask.config import FlaskSettings, read_settings
+from tickwork.flask.config import ATTRIBUTE_KEYS, FlaskSettings, read_settings
 from tickwork.job import Job
 from tickwork.node import Node, SchedulerState
 from tickwork.run import Run
@@ -34,6 +34,33 @@ logger = logging.getLogger("tickwork.flask")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _SetBeforeInitApp:
+    """An extension attribute an app may set before ``init_app`` (Flask-APScheduler's
+    ``scheduler.auth = HTTPBasicAuth()``), where it is the default of its config key.
+
+    Set after ``init_app``, the API is installed already and the value could not take
+    effect; for ``auth`` that would leave the API open while it looks protected, so it is
+    an error instead of a silent no-op.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, extension: APScheduler | None, owner: type | None = None) -> Any:
+        if extension is None:
+            return self
+        return extension._attributes[self.name]
+
+    def __set__(self, extension: APScheduler, value: Any) -> None:
+        if extension.app is not None:
+            raise ConfigurationError(
+                f"set {self.name} before init_app(app), or use the config key "
+                f"{ATTRIBUTE_KEYS[self.name]}: after init_app it cannot take effect",
+                field=self.name,
+            )
+        extension._attributes[self.name] = value
+
+
 class APScheduler:
     """A tickwork scheduler integrated with a Flask app, configured from ``app.config``.
 
@@ -42,19 +69,27 @@ class APScheduler:
     :param app: the app, or call :meth:`init_app` later.
 
     ``@task``, ``@authenticate`` and ``add_listener`` may be used before ``init_app`` (as in
-    Flask-APScheduler's quick start); they take effect when the app is attached.
+    Flask-APScheduler's quick start); they take effect when the app is attached. So do the
+    attributes ``auth``, ``api_enabled``, ``api_prefix``, ``endpoint_prefix`` and
+    ``allowed_hosts``, each the default of its ``SCHEDULER_*`` key.
     """
+
+    auth = _SetBeforeInitApp()
+    api_enabled = _SetBeforeInitApp()
+    api_prefix = _SetBeforeInitApp()
+    endpoint_prefix = _SetBeforeInitApp()
+    allowed_hosts = _SetBeforeInitApp()
 
     def __init__(self, scheduler: Scheduler | None = None, app: Flask | None = None) -> None:
         self._scheduler = scheduler
         self._host_name = socket.gethostname().lower()
         self._deferred: list[Callable[[Scheduler], object]] = []
-        self.allowed_hosts: list[str] = ["*"]
-        self.auth: Any = None
-        self.api_enabled = False
-        self.api_prefix = "/scheduler"
-        self.endpoint_prefix = "scheduler."
         self.app: Flask | None = None
+        defaults = FlaskSettings()
+        self._attributes: dict[str, Any] = {
+            name: getattr(defaults, name) for name in ATTRIBUTE_KEYS
+        }
+        self._attributes["allowed_hosts"] = list(defaults.allowed_hosts)
         if app is not None:
             self.init_app(app)
 
@@ -83,13 +118,10 @@ class APScheduler:
 
     def init_app(self, app: Flask) -> None:
         """Read the config, build the scheduler, add configured jobs, install the API."""
-        settings = read_settings(app.config)
+        settings = read_settings(app.config, self._attributes)
+        self._attributes = {name: getattr(settings, name) for name in ATTRIBUTE_KEYS}
+        self._attributes["allowed_hosts"] = list(settings.allowed_hosts)
         self.app = app
-        self.allowed_hosts = list(settings.allowed_hosts)
-        self.auth = settings.auth
-        self.api_enabled = settings.api_enabled
-        self.api_prefix = settings.api_prefix
-        self.endpoint_prefix = settings.endpoint_prefix
         if self._scheduler is None:
             self._scheduler = self._build_scheduler(app, settings)
         elif settings.allowed_callables:

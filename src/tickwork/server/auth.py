@@ -11,7 +11,11 @@ the password itself; anything else is a plain password of at least
 * a correct password, once its hash checked out, is remembered for a while as a keyed
   digest (never the password), so a client sending the same credentials with every
   request does not pay for scrypt each time. Wrong passwords are never remembered; their
-  cost is bounded by the API's per-client back-off (:mod:`tickwork.api.throttle`).
+  cost is bounded by the API's per-client back-off (:mod:`tickwork.api.throttle`);
+* at most :data:`CONCURRENT_HASH_CHECKS` hashes are checked at once, whatever the number of
+  clients: an attacker who rotates through many addresses (an IPv6 /48 holds 65,536 /64s)
+  gets past the per-client back-off, but still cannot keep more than that many cores
+  hashing. Remembered successes and plain passwords never wait for it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ MIN_PASSWORD_LENGTH = 12
 #: Successful hash checks remembered at once, and for how long (seconds).
 VERIFIED_CACHE_SIZE = 1024
 VERIFIED_CACHE_SECONDS = 300.0
+#: Password hashes checked at the same time, across all clients.
+CONCURRENT_HASH_CHECKS = 1
 
 _HASH_METHODS = ("scrypt:", "pbkdf2:")
 
@@ -89,6 +95,7 @@ class BasicUsers:
         self._dummy_digest = secrets.token_bytes(32)
         self._verified: OrderedDict[bytes, float] = OrderedDict()
         self._lock = threading.Lock()
+        self._hashing = threading.BoundedSemaphore(CONCURRENT_HASH_CHECKS)
         self.hash_checks = 0
         """How many password hashes were checked (the expensive step); for tests."""
 
@@ -118,9 +125,10 @@ class BasicUsers:
         return hmac.new(self._key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
 
     def _check_hash(self, stored: str, password: str) -> bool:
-        with self._lock:
-            self.hash_checks += 1
-        return check_password_hash(stored, password)
+        with self._hashing:
+            with self._lock:
+                self.hash_checks += 1
+            return check_password_hash(stored, password)
 
     def _make_dummy_hash(self) -> str | None:
         """A hash of a random password by the method most configured hashes use.
