@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from tickwork.config import ServiceConfig
 from werkzeug.security import generate_password_hash
 
 from tests.api.loopback import Loopback, serve
 from tickwork import ConfigurationError, Scheduler
 from tickwork.api import ApiAuth, ApiContext, HTTPBasicAuth, install_api
 from tickwork.api.throttle import FREE_FAILURES, FailureThrottle
-from tickwork.config import MIN_PASSWORD_LENGTH
+from tickwork.config import MIN_PASSWORD_LENGTH, ServiceConfig
 from tickwork.server import build_service, open_scheduler, parse_config
 from tickwork.server.auth import BasicUsers
 

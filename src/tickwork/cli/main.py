@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tickwork import __version__
+from tickwork._version import __version__
 from tickwork.cli.base import TickworkGroup, json_option, open_scheduler, with_store_options
 from tickwork.cli.cluster import nodes, pause, resume
 from tickwork.cli.import_apscheduler import import_apscheduler_command
