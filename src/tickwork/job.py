@@ -16,7 +16,7 @@ from tickwork.limits import (
     check_job_id,
     check_json_shape,
 )
-from tickwork.triggers import Trigger, trigger_from_dict
+from tickwork.triggers import Trigger
 
 #: Option names a job has besides its id, function, arguments and trigger.
 JOB_OPTIONS = frozenset(
@@ -34,7 +34,7 @@ class Job:
 
     Construction does not validate, so loading thousands of stored rows stays cheap;
     everything that builds a job from outside input goes through :func:`validate_job`
-    (the scheduler, :meth:`evolve`, :meth:`from_dict`).
+    (the scheduler, :meth:`evolve`).
     """
 
     id: str
@@ -85,26 +85,6 @@ class Job:
             "broken_reason": self.broken_reason,
             "broken_at": self.broken_at.isoformat() if self.broken_at else None,
         }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Job:
-        """Inverse of :meth:`to_dict`."""
-        next_run_time = data.get("next_run_time")
-        job = cls(
-            id=data["id"],
-            func_ref=data["func"],
-            trigger=trigger_from_dict(data["trigger"]),
-            args=tuple(data.get("args", ())),
-            kwargs=dict(data.get("kwargs", {})),
-            name=data.get("name", ""),
-            executor=data.get("executor", "default"),
-            misfire_grace_time=data.get("misfire_grace_time"),
-            coalesce=data.get("coalesce", True),
-            max_instances=data.get("max_instances", 1),
-            rerun_lost=data.get("rerun_lost", False),
-            next_run_time=datetime.fromisoformat(next_run_time) if next_run_time else None,
-        )
-        return validate_job(job)
 
 
 def validate_job(job: Job) -> Job:

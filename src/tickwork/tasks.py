@@ -53,9 +53,6 @@ class TaskRegistry:
     def names(self) -> list[str]:
         return sorted(self._tasks)
 
-    def is_registered(self, ref: str) -> bool:
-        return ref in self._tasks
-
     def ref_for(self, func: Callable[..., Any] | str) -> str:
         """Return the reference to store for ``func`` (trusted Python callers)."""
         if isinstance(func, str):

@@ -19,9 +19,9 @@ from tests.api.loopback import Loopback, serve
 from tickwork import ConfigurationError, Scheduler
 from tickwork.api import ApiAuth, ApiContext, HTTPBasicAuth, install_api
 from tickwork.api.throttle import FREE_FAILURES, FailureThrottle
+from tickwork.config import MIN_PASSWORD_LENGTH, ServiceConfig
 from tickwork.server import build_service, open_scheduler, parse_config
-from tickwork.server.auth import MIN_PASSWORD_LENGTH, BasicUsers
-from tickwork.server.config import ServiceConfig
+from tickwork.server.auth import BasicUsers
 
 PASSWORD = "correct horse battery staple"
 #: A cheap hash, so tests that count hashes stay fast; the timing test uses scrypt.

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.cli import FlaskGroup
 
 from tests.cli.conftest import as_json, make_invoker
 from tickwork import ConfigurationError, EngineSettings, Scheduler
+from tickwork.cli.flask_group import flask_group
+from tickwork.config import ServiceConfig
 from tickwork.flask import APScheduler
 from tickwork.server import build_service, load_config, open_scheduler, parse_config
-from tickwork.server.config import ServiceConfig
 
 FULL_CONFIG = """
 database = "sqlite:///{tmp}/svc.sqlite"
@@ -81,7 +83,7 @@ def test_every_key_of_the_config_file(tmp_path: Path) -> None:
         assert loaded is None
         assert str(scheduler.timezone) == "Europe/Berlin"
         assert scheduler.job_defaults["misfire_grace_time"] == 30
-        assert scheduler.registry.is_registered("adder")
+        assert "adder" in scheduler.registry.names
         from tickwork.server import add_configured_jobs
 
         assert add_configured_jobs(scheduler, config) == 1
@@ -264,19 +266,31 @@ def test_flask_tickwork_commands_use_the_apps_scheduler(tmp_path: Path) -> None:
     app.config["SCHEDULER_DATABASE_URL"] = f"sqlite:///{tmp_path}/flask.sqlite"
     extension = APScheduler(app=app)
     runner = app.test_cli_runner()
+    # the `flask` command itself: it finds `tickwork` through the flask.commands entry point
+    flask = FlaskGroup(create_app=lambda: app)
     added = runner.invoke(
-        args=["tickwork", "jobs", "add", "j", "tests.jobs:record", "-t", "cron", "-a", "hour=4",
-              "--create"]
+        flask,
+        ["tickwork", "jobs", "add", "j", "tests.jobs:record", "-t", "cron", "-a", "hour=4",
+         "--create"],
     )  # fmt: skip
     assert added.exit_code == 0, added.output
     assert extension.get_job("j") is not None
-    listed = runner.invoke(args=["tickwork", "jobs", "list", "--json"])
+    listed = runner.invoke(flask, ["tickwork", "jobs", "list", "--json"])
     assert [job["id"] for job in as_json(listed)] == ["j"]
-    missing = runner.invoke(args=["tickwork", "jobs", "show", "x"])
+    missing = runner.invoke(flask, ["tickwork", "jobs", "show", "x"])
     assert missing.exit_code == 1
     assert "No job by the id of x was found" in missing.output
-    assert "serve" not in app.cli.commands["tickwork"].commands  # type: ignore[attr-defined]
+    assert "serve" not in flask_group.commands
     extension.scheduler.close()
+
+
+def test_flask_tickwork_refuses_an_app_without_the_extension() -> None:
+    app = Flask(__name__)
+    result = app.test_cli_runner().invoke(
+        FlaskGroup(create_app=lambda: app), ["tickwork", "jobs", "list"]
+    )
+    assert result.exit_code == 2
+    assert "this Flask app does not use tickwork.flask.APScheduler" in result.output
 
 
 def test_flask_metrics_behind_config_key(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from flask import Flask
 
 from tests import jobs
 from tickwork import ConfigurationError, EngineSettings, JobFinishedError, ManualClock, Scheduler
+from tickwork.config import parse_config
 from tickwork.flask import APScheduler
-from tickwork.server.config import parse_config
 from tickwork.triggers import AndTrigger, CronTrigger, IntervalTrigger
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

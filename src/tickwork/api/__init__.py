@@ -11,8 +11,8 @@ from tickwork.api.context import ApiContext
 from tickwork.api.errors import ApiError, error_response
 from tickwork.api.exposure import check_exposure, is_loopback
 from tickwork.api.install import ROUTES, Route, install_api
-from tickwork.api.jobjson import job_to_json
 from tickwork.api.openapi import build_openapi
+from tickwork.jobjson import job_to_json
 
 __all__ = [
     "ROUTES",

@@ -21,7 +21,7 @@ class ApiContext:
     """State shared by the API's views, built once by :func:`~tickwork.api.install_api`.
 
     :param allowed_origins: browser origins besides the API's own that may send writes
-        (normalised by :func:`~tickwork.api.csrf.parse_allowed_origins`).
+        (normalised by :func:`~tickwork.origins.parse_allowed_origins`).
     :param start: what ``POST /start`` calls; the Flask extension passes its own ``start``
         so that ``SCHEDULER_ALLOWED_HOSTS`` applies there too.
     """

@@ -32,14 +32,13 @@ of ``allowed_origins``. Addresses (``127.0.0.1``, ``[::1]``) cannot be rebound.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
 from typing import NoReturn
 from urllib.parse import urlsplit
 
 from flask import request
 
 from tickwork.api.errors import ApiError
-from tickwork.exceptions import ConfigurationError
+from tickwork.origins import WEB_SCHEMES, origin_of
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON_MEDIA_TYPE = "application/json"
@@ -49,47 +48,6 @@ _LOOPBACK_NAME = "localhost"
 #: ``Sec-Fetch-Site`` values that name another origin; ``same-site`` includes sibling
 #: subdomains and other ports of the same host, which are not necessarily trusted.
 _FOREIGN_SITES = frozenset({"cross-site", "same-site"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin_of(url: str) -> str | None:
-    """``scheme://host[:port]`` of an http(s) URL, normalised; ``None`` if it has none.
-
-    Host names are lowercased and default ports dropped, so ``HTTPS://Ops.Example:443/x``
-    and ``https://ops.example`` are the same origin.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    shown_port = "" if port is None or port == _DEFAULT_PORTS[scheme] else f":{port}"
-    return f"{scheme}://{host}{shown_port}"
-
-
-def parse_allowed_origins(values: object, key: str) -> frozenset[str]:
-    """Check a configured list of origins such as ``["https://ops.example.com"]``.
-
-    :param key: the config key, named in errors.
-    :raises ConfigurationError: not a list of strings, or an entry that is not exactly an
-        origin (no path, query or wildcard; ``null`` is never trusted).
-    """
-    if isinstance(values, str) or not isinstance(values, Iterable):
-        raise ConfigurationError(f"{key} must be a list of origins such as 'https://host'")
-    origins = set()
-    for value in values:
-        origin = origin_of(value) if isinstance(value, str) else None
-        if origin is None or urlsplit(value.strip()).path not in ("", "/"):
-            raise ConfigurationError(
-                f"{key}: {value!r} is not an origin; write scheme://host[:port], "
-                "e.g. 'https://ops.example.com'"
-            )
-        origins.add(origin)
-    return frozenset(origins)
 
 
 def check_host(allowed_origins: frozenset[str], *, auth_enabled: bool) -> None:
@@ -108,7 +66,7 @@ def check_host(allowed_origins: frozenset[str], *, auth_enabled: bool) -> None:
         return
     except ValueError:
         pass
-    if any(origin_of(f"{scheme}://{host}") in allowed_origins for scheme in _DEFAULT_PORTS):
+    if any(origin_of(f"{scheme}://{host}") in allowed_origins for scheme in WEB_SCHEMES):
         return
     raise ApiError(
         403,

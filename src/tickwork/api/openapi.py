@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tickwork import __version__
+from tickwork._version import __version__
 from tickwork.api.auth import ApiAuth
 from tickwork.api.csrf import UNSAFE_METHODS
 from tickwork.api.openapi_schemas import OUTCOMES, SCHEMAS

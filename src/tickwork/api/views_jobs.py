@@ -9,10 +9,10 @@ from flask import Response, request
 from tickwork.api.context import ApiContext
 from tickwork.api.errors import json_response
 from tickwork.api.jobinput import job_changes, new_job_arguments
-from tickwork.api.jobjson import job_to_json
 from tickwork.api.params import MAX_PAGE, json_body, next_link, query_int, query_text
 from tickwork.exceptions import JobLookupError
 from tickwork.job import Job
+from tickwork.jobjson import job_to_json
 
 
 def _load(ctx: ApiContext, job_id: str) -> Job:

@@ -1,5 +1,9 @@
-"""The command line: ``tickwork`` (entry point :func:`main`) and ``flask tickwork``."""
+"""The command line: ``tickwork`` (entry point :func:`main`) and ``flask tickwork``.
 
-from tickwork.cli.main import flask_group, main
+``flask tickwork`` is :data:`tickwork.cli.flask_group.flask_group`, found by Flask through
+the ``flask.commands`` entry point; importing this package does not import Flask.
+"""
 
-__all__ = ["flask_group", "main"]
+from tickwork.cli.main import main
+
+__all__ = ["main"]

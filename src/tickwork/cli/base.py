@@ -23,10 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
+from tickwork.config import ServiceConfig, load_config
 from tickwork.exceptions import (
     ConfigurationError,
     SchemaMismatchError,
@@ -34,11 +35,10 @@ from tickwork.exceptions import (
     TickworkError,
     TriggerArgumentError,
 )
+from tickwork.loading import LoadedApp
+from tickwork.loading import open_scheduler as open_configured_scheduler
 from tickwork.scheduler import Scheduler
 from tickwork.store import DEFAULT_URL
-
-if TYPE_CHECKING:  # the server package is imported only by commands that need it
-    from tickwork.server import LoadedApp, ServiceConfig
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -46,6 +46,9 @@ EXIT_DATABASE = 3
 
 F = TypeVar("F", bound=Callable[..., Any])
 _OPTIONS_KEY = "tickwork.store_options"
+#: Under ``flask tickwork``: a function giving the app's own scheduler (see
+#: :mod:`tickwork.cli.flask_group`).
+APP_SCHEDULER_KEY = "tickwork.app_scheduler"
 
 
 class CliError(click.ClickException):
@@ -180,10 +183,11 @@ def open_scheduler(*, create: bool = False) -> Iterator[Scheduler]:
     """
     ctx = click.get_current_context()
     options = store_options(ctx)
-    app_scheduler = None if options.explicit else _flask_app_scheduler(ctx)
+    app_scheduler = None if options.explicit else ctx.meta.get(APP_SCHEDULER_KEY)
     if app_scheduler is not None:
-        app_scheduler.open_store(create=create or options.create)
-        yield app_scheduler
+        own: Scheduler = app_scheduler()
+        own.open_store(create=create or options.create)
+        yield own
         return
     with open_configured() as (_, scheduler, _loaded):
         scheduler.open_store(create=create or options.create)
@@ -193,9 +197,6 @@ def open_scheduler(*, create: bool = False) -> Iterator[Scheduler]:
 @contextmanager
 def open_configured() -> Iterator[tuple[ServiceConfig, Scheduler, LoadedApp | None]]:
     """The config file, the scheduler it describes and the ``--app`` object, if any."""
-    from tickwork.server import load_config
-    from tickwork.server import open_scheduler as open_configured_scheduler
-
     cwd = str(Path.cwd())
     if cwd not in sys.path:
         sys.path.insert(0, cwd)  # as `python -m` and `flask` do: ./myjobs.py is importable
@@ -208,20 +209,6 @@ def open_configured() -> Iterator[tuple[ServiceConfig, Scheduler, LoadedApp | No
         yield config, scheduler, loaded
     finally:
         scheduler.close()
-
-
-def _flask_app_scheduler(ctx: click.Context) -> Scheduler | None:
-    from flask.cli import ScriptInfo
-
-    info = ctx.find_object(ScriptInfo)
-    if info is None:
-        return None
-    app = info.load_app()
-    extension = app.extensions.get("tickwork")
-    if extension is None:
-        raise BadInput("this Flask app does not use tickwork.flask.APScheduler")
-    scheduler: Scheduler = extension.scheduler
-    return scheduler
 
 
 # -- output ------------------------------------------------------------------------------------

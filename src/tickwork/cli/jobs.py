@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from tickwork.api.jobjson import job_to_json
 from tickwork.cli.base import (
     CliError,
     TickworkGroup,
@@ -26,6 +25,7 @@ from tickwork.cli.base import (
 from tickwork.cli.runs import echo_runs
 from tickwork.exceptions import JobLookupError
 from tickwork.job import Job
+from tickwork.jobjson import job_to_json
 from tickwork.run import Outcome
 from tickwork.scheduler import Scheduler
 

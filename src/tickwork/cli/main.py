@@ -1,10 +1,10 @@
-"""The ``tickwork`` command, and the same commands as ``flask tickwork``."""
+"""The ``tickwork`` command."""
 
 from __future__ import annotations
 
 import click
 
-from tickwork import __version__
+from tickwork._version import __version__
 from tickwork.cli.base import TickworkGroup, json_option, open_scheduler, with_store_options
 from tickwork.cli.cluster import nodes, pause, resume
 from tickwork.cli.import_apscheduler import import_apscheduler_command
@@ -41,15 +41,11 @@ def db_upgrade(as_json: bool) -> None:
         click.echo("database is up to date")
 
 
-#: ``flask tickwork ...``: the same commands on the app's scheduler (no ``serve``: the app
-#: is served by its own WSGI server and starts its scheduler itself).
-flask_group = TickworkGroup(
-    "tickwork",
-    help="tickwork jobs, runs, nodes and pause state of this app's scheduler.",
-)
+#: The commands that ``flask tickwork`` offers too (:mod:`tickwork.cli.flask_group`); not
+#: ``serve``: a Flask app is served by its own WSGI server and starts its scheduler itself.
+SHARED_COMMANDS = (jobs, runs, nodes, pause, resume, db)
 
-for command in (jobs, runs, nodes, pause, resume, db):
+for command in SHARED_COMMANDS:
     main.add_command(command)
-    flask_group.add_command(command)
 main.add_command(serve)
 main.add_command(import_apscheduler_command, "import-apscheduler")

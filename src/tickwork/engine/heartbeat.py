@@ -6,14 +6,13 @@ import logging
 import threading
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from tickwork.events import EVENT_JOB_LOST, JobExecutionEvent
+from tickwork.events import EVENT_JOB_LOST, JobExecutionEvent, SchedulerEvent
 from tickwork.exceptions import NodeLookupError, StoreError
-from tickwork.supervision import supervised_thread
-
-if TYPE_CHECKING:
-    from tickwork.engine.engine import Engine
+from tickwork.node import PauseState
+from tickwork.store.base import Store
+from tickwork.supervision import Health, supervised_thread
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +23,42 @@ PRUNE_EVERY = 60.0
 ORPHAN_CHECK_EVERY = 10
 
 
+class PulseSettings(Protocol):
+    @property
+    def heartbeat_interval(self) -> float: ...
+    @property
+    def node_timeout(self) -> float: ...
+    @property
+    def run_retention(self) -> float | None: ...
+
+
+class Beating(Protocol):
+    """What a heartbeat needs of its node (the :class:`~tickwork.engine.Engine`).
+
+    Declared here so that the heartbeat sits below the engine that owns it.
+    """
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def node_id(self) -> str: ...
+    @property
+    def settings(self) -> PulseSettings: ...
+    @property
+    def health(self) -> Health: ...
+    def pause_version(self) -> int: ...
+    def observe_pause(self, pause: PauseState, version: int) -> None: ...
+    def fence(self, node_id: str) -> None: ...
+    def note_alive(self, since: float) -> None: ...
+    def wake(self) -> None: ...
+    def emit_event(self, event: SchedulerEvent) -> None: ...
+    def abandon_orphans(self, older_than: float) -> None: ...
+
+
 class Heartbeat:
     """Runs :meth:`beat` every ``heartbeat_interval`` seconds on its own thread."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Beating) -> None:
         self._engine = engine
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -30,7 +30,6 @@ class AsyncIOExecutor(Executor):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._context: ExecutionContext | None = None
-        self._pending: set[asyncio.Future[None]] = set()
 
     def start(self, context: ExecutionContext) -> None:
         self._context = context

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tickwork.api.auth import HTTPAuth
-from tickwork.api.csrf import parse_allowed_origins
 from tickwork.engine import EngineSettings
 from tickwork.exceptions import ConfigurationError
 from tickwork.executors import Executor
+from tickwork.origins import parse_allowed_origins
 from tickwork.refs import check_patterns
 
 logger = logging.getLogger("tickwork.flask")

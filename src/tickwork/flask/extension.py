@@ -141,7 +141,6 @@ class APScheduler:
             self._load_api(app, settings, auth)
         if settings.metrics_enabled:
             self._load_metrics(app, settings, auth)
-        self._add_commands(app)
 
     def _build_scheduler(self, app: Flask, settings: FlaskSettings) -> Scheduler:
         def in_app_context(call: Callable[[], Any]) -> Any:
@@ -199,14 +198,6 @@ class APScheduler:
             allows=auth.allows if auth.enabled else None,
             challenge=auth.challenge(),
         )
-
-    @staticmethod
-    def _add_commands(app: Flask) -> None:
-        """``flask tickwork ...``: the tickwork CLI on this app's scheduler."""
-        from tickwork.cli import flask_group
-
-        if "tickwork" not in app.cli.commands:
-            app.cli.add_command(flask_group)
 
     def _defer_or_run(self, action: Callable[[Scheduler], object]) -> None:
         if self._scheduler is None:

@@ -1,7 +1,7 @@
 """Assembling the service: a scheduler, the REST API, the dashboard and metrics on one app.
 
-:func:`open_scheduler` is shared with the other commands, so ``tickwork jobs list
---config FILE`` sees the same database and tasks as ``tickwork serve --config FILE``.
+The scheduler comes from :func:`tickwork.loading.open_scheduler`, shared with the other
+commands.
 """
 
 from __future__ import annotations
@@ -13,59 +13,16 @@ from flask import Flask, Response, redirect
 
 from tickwork.api import ApiAuth, ApiContext, HTTPBasicAuth, install_api
 from tickwork.api.jobinput import trusted_job_specs
+from tickwork.config import ServiceConfig
 from tickwork.dashboard import DASHBOARD_PATH, install_dashboard
 from tickwork.exceptions import ConfigurationError
+from tickwork.flask import APScheduler
+from tickwork.loading import LoadedApp
 from tickwork.metrics import SchedulerMetrics, install_metrics
-from tickwork.refs import import_ref
 from tickwork.scheduler import Scheduler
 from tickwork.server.auth import BasicUsers
-from tickwork.server.config import ServiceConfig
-from tickwork.server.loading import LoadedApp, load_app
 
 METRICS_PATH = "/metrics"
-
-
-def open_scheduler(
-    config: ServiceConfig, *, database: str | None = None, app: str | None = None
-) -> tuple[Scheduler, LoadedApp | None]:
-    """The scheduler a command works on, not started.
-
-    :param database: a database URL given on the command line (or its variable); it wins
-        over the config file's.
-    :param app: ``module:obj`` given on the command line; it wins over the file's ``app``.
-    :raises ConfigurationError: for settings that contradict each other, e.g. a database
-        together with an app whose scheduler already names one.
-    """
-    app_ref = app or config.app
-    loaded = None
-    if app_ref:
-        loaded = load_app(app_ref)
-        scheduler = loaded.scheduler
-        clashes = list(config.builds_scheduler)
-        if database is not None:
-            clashes.insert(0, "--database")
-        if clashes:
-            raise ConfigurationError(
-                f"{', '.join(clashes)} cannot be used with --app {app_ref}: its scheduler "
-                "is already built with its own database and options"
-            )
-        registry = scheduler.registry
-        registry.allowed_patterns = registry.allowed_patterns + config.allowed_callables
-    else:
-        scheduler = Scheduler(
-            database or config.database,
-            timezone=config.timezone,
-            executors=dict(config.executors),
-            job_defaults=config.job_defaults,
-            allowed_callables=config.allowed_callables,
-            settings=config.engine,
-        )
-    for name, ref in config.tasks.items():
-        try:
-            scheduler.registry.register(import_ref(ref), name)
-        except ConfigurationError as exc:
-            raise ConfigurationError(f"tasks.{name}: {exc}") from None
-    return scheduler, loaded
 
 
 def add_configured_jobs(scheduler: Scheduler, config: ServiceConfig) -> int:
@@ -96,9 +53,11 @@ def build_service(
     config: ServiceConfig, scheduler: Scheduler, loaded: LoadedApp | None = None
 ) -> Service:
     """Put the API, dashboard and metrics on a new Flask app (or the one from ``--app``)."""
-    extension = loaded.extension if loaded else None
+    extension: APScheduler | None = None
     if loaded is not None and loaded.flask_app is not None:
         app = loaded.flask_app
+        found = app.extensions.get("tickwork")  # set by APScheduler.init_app
+        extension = found if isinstance(found, APScheduler) else None
     else:
         app = Flask("tickwork.server")
     if extension is not None and extension.api_enabled:

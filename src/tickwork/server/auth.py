@@ -3,7 +3,8 @@
 ``[auth] basic_users`` maps user names to passwords. A value that looks like a Werkzeug
 password hash (``scrypt:...``, ``pbkdf2:...``) is checked as one, so the file need not hold
 the password itself; anything else is a plain password of at least
-:data:`MIN_PASSWORD_LENGTH` characters. Checking is built so that answers tell nothing:
+:data:`~tickwork.config.MIN_PASSWORD_LENGTH` characters (checked when the file is read).
+Checking is built so that answers tell nothing:
 
 * an unknown user is checked against a dummy hash made with the configured users' method,
   so it costs as long as a known one (no user enumeration by timing); plain passwords are
@@ -31,45 +32,14 @@ from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tickwork.config import check_basic_users, is_password_hash
 from tickwork.exceptions import ConfigurationError
 
-#: The shortest plain password accepted in ``[auth] basic_users``.
-MIN_PASSWORD_LENGTH = 12
 #: Successful hash checks remembered at once, and for how long (seconds).
 VERIFIED_CACHE_SIZE = 1024
 VERIFIED_CACHE_SECONDS = 300.0
 #: Password hashes checked at the same time, across all clients.
 CONCURRENT_HASH_CHECKS = 1
-
-_HASH_METHODS = ("scrypt:", "pbkdf2:")
-
-
-def is_password_hash(value: str) -> bool:
-    return value.startswith(_HASH_METHODS)
-
-
-def check_basic_users(users: Mapping[str, str]) -> dict[str, str]:
-    """Refuse users that could never sign in or that anyone could guess.
-
-    :raises ConfigurationError: naming the user as ``auth.basic_users.NAME``.
-    """
-    for name, value in users.items():
-        key = f"auth.basic_users.{name}"
-        if not name or ":" in name:
-            raise ConfigurationError(
-                f"{key}: a user name must be non-empty and without ':' (HTTP Basic splits "
-                "user and password at the first ':')"
-            )
-        if is_password_hash(value):
-            if value.count("$") != 2 or not all(value.split("$")):
-                raise ConfigurationError(f"{key}: not a complete Werkzeug hash (method$salt$hash)")
-        elif len(value) < MIN_PASSWORD_LENGTH:
-            shown = "empty" if not value else f"only {len(value)} characters long"
-            raise ConfigurationError(
-                f"{key}: the password is {shown}; use at least {MIN_PASSWORD_LENGTH} "
-                "characters, or a hash from werkzeug.security.generate_password_hash"
-            )
-    return dict(users)
 
 
 class BasicUsers:

@@ -212,10 +212,6 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def seconds_until_due(self) -> float | None:
-        """Seconds from :meth:`now` to the earliest ``next_run_time``; None when none."""
-
-    @abstractmethod
     def start_manual_run(self, job_id: str, node_id: str | None) -> Fire:
         """Record a run-now of the job as ``running`` on this node, without touching its
         schedule, and return it as a fire. JobLookupError if there is no such job.

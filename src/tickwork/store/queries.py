@@ -65,10 +65,6 @@ def select_scheduler_row() -> Select[Any]:
     return select(scheduler_table).where(scheduler_table.c.id == SCHEDULER_ROW_ID)
 
 
-def insert_scheduler_row(now: datetime) -> Insert:
-    return insert(scheduler_table).values(id=SCHEDULER_ROW_ID, is_paused=False, updated_at=now)
-
-
 def update_global_paused(paused: bool, now: datetime) -> Update:
     return (
         update(scheduler_table)

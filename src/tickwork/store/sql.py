@@ -464,15 +464,6 @@ class SQLStore(Store):
             conn.execute(q.mark_runs_started(), rows)
 
     @retry_on_disconnect
-    def seconds_until_due(self) -> float | None:
-        with self._transaction(write=False) as conn:
-            now = self._current_time(conn)
-            earliest = conn.execute(q.select_earliest_next_run_time()).scalar()
-        if earliest is None:
-            return None
-        return (earliest - now).total_seconds()  # type: ignore[no-any-return]
-
-    @retry_on_disconnect
     def start_manual_run(self, job_id: str, node_id: str | None) -> Fire:
         with self._transaction() as conn:
             # The job row lock (PostgreSQL; SQLite's write lock covers it) serialises this
@@ -821,7 +812,3 @@ def _row_to_node(row: Row[Any]) -> Node:
         heartbeat_at=row.heartbeat_at,
         stopped_at=row.stopped_at,
     )
-
-
-def _first_id(rows: Sequence[dict[str, Any]]) -> str:
-    return str(rows[0]["id"])

@@ -33,8 +33,6 @@ __all__ = [
     "resolve_timezone",
 ]
 
-ONE_SECOND: Final = timedelta(seconds=1)
-ONE_MICROSECOND: Final = timedelta(microseconds=1)
 
 #: Zone objects are cached by ``ZoneInfo`` itself; this only avoids repeated key checks.
 _UTC_ZONE: Final = ZoneInfo("UTC")

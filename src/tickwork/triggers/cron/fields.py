@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -83,9 +82,3 @@ def compile_field(name: str, expression: str) -> CompiledField:
     )
     is_full = not day_terms and len(values) == high - low + 1
     return CompiledField(name, expression, values, day_terms, is_full)
-
-
-def next_at_or_after(values: Sequence[int], value: int) -> int | None:
-    """Smallest element of sorted ``values`` that is >= ``value``."""
-    index = bisect_left(values, value)
-    return values[index] if index < len(values) else None

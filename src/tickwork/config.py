@@ -16,12 +16,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from tickwork.api.csrf import parse_allowed_origins
 from tickwork.engine import EngineSettings
 from tickwork.exceptions import ConfigurationError
+from tickwork.origins import parse_allowed_origins
 from tickwork.refs import check_patterns
-from tickwork.server.auth import check_basic_users
 
+#: The shortest plain password accepted in ``[auth] basic_users``.
+MIN_PASSWORD_LENGTH = 12
+_HASH_METHODS = ("scrypt:", "pbkdf2:")
 #: Comma-separated bearer tokens added to ``[auth] tokens`` (keeps secrets out of files).
 TOKENS_VARIABLE = "TICKWORK_API_TOKENS"
 
@@ -236,3 +238,31 @@ def _string_table(table: Mapping[str, Any], key: str, prefix: str) -> dict[str, 
     if not isinstance(value, dict) or not all(isinstance(item, str) for item in value.values()):
         raise ConfigurationError(f"{prefix}{key} must be a table of strings")
     return dict(value)
+
+
+def is_password_hash(value: str) -> bool:
+    return value.startswith(_HASH_METHODS)
+
+
+def check_basic_users(users: Mapping[str, str]) -> dict[str, str]:
+    """Refuse users that could never sign in or that anyone could guess.
+
+    :raises ConfigurationError: naming the user as ``auth.basic_users.NAME``.
+    """
+    for name, value in users.items():
+        key = f"auth.basic_users.{name}"
+        if not name or ":" in name:
+            raise ConfigurationError(
+                f"{key}: a user name must be non-empty and without ':' (HTTP Basic splits "
+                "user and password at the first ':')"
+            )
+        if is_password_hash(value):
+            if value.count("$") != 2 or not all(value.split("$")):
+                raise ConfigurationError(f"{key}: not a complete Werkzeug hash (method$salt$hash)")
+        elif len(value) < MIN_PASSWORD_LENGTH:
+            shown = "empty" if not value else f"only {len(value)} characters long"
+            raise ConfigurationError(
+                f"{key}: the password is {shown}; use at least {MIN_PASSWORD_LENGTH} "
+                "characters, or a hash from werkzeug.security.generate_password_hash"
+            )
+    return dict(users)
