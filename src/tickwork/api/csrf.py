@@ -30,8 +30,7 @@ from urllib.parse import urlsplit
 
 from flask import request
 
-from tickwork.api.errors import ApiError
-from tickwork.exceptions import ConfigurationError
+from tickwork.exceptions import ConfigurationError, OriginRefusedError, UnsupportedMediaTypeError
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON_MEDIA_TYPE = "application/json"
@@ -85,7 +84,8 @@ def parse_allowed_origins(values: object, key: str) -> frozenset[str]:
 def check_write(allowed_origins: frozenset[str]) -> None:
     """Refuse the current request if it is an unsafe one from elsewhere or not JSON.
 
-    :raises ApiError: 403 for a foreign origin, 415 for a body that is not JSON.
+    :raises OriginRefusedError: for a foreign origin.
+    :raises UnsupportedMediaTypeError: for a body that is not JSON.
     """
     if request.method not in UNSAFE_METHODS:
         return
@@ -116,8 +116,8 @@ def _check_origin(allowed: frozenset[str]) -> None:
 
 
 def _refuse(reason: str) -> NoReturn:
-    raise ApiError(
-        403, f"cross-origin request refused: {reason}; see allowed_origins", "Origin"
+    raise OriginRefusedError(
+        f"cross-origin request refused: {reason}; see allowed_origins", field="Origin"
     ) from None
 
 
@@ -128,8 +128,7 @@ def _check_content_type() -> None:
         return
     if request.mimetype != JSON_MEDIA_TYPE:
         shown = "none" if given is None else repr(given)
-        raise ApiError(
-            415,
+        raise UnsupportedMediaTypeError(
             f"the request body must be sent as Content-Type: {JSON_MEDIA_TYPE}, got {shown}",
-            "Content-Type",
+            field="Content-Type",
         )
