@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from tickwork.exceptions import ConfigurationError
+
 
 class Clock(Protocol):
     """Something that tells the current time as an aware UTC datetime."""
@@ -24,7 +26,7 @@ class ManualClock:
 
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
-            raise ValueError("ManualClock needs an aware datetime")
+            raise ConfigurationError("ManualClock needs an aware datetime", field="start")
         self._now = start.astimezone(UTC)
 
     def now(self) -> datetime:
@@ -32,7 +34,7 @@ class ManualClock:
 
     def set(self, moment: datetime) -> None:
         if moment.tzinfo is None:
-            raise ValueError("ManualClock needs an aware datetime")
+            raise ConfigurationError("ManualClock needs an aware datetime", field="moment")
         self._now = moment.astimezone(UTC)
 
     def advance(self, seconds: float) -> None:

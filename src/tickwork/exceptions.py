@@ -1,19 +1,29 @@
 """Every error tickwork raises on purpose.
 
-One root, so callers can catch everything of ours in one place; the REST layer maps the
-leaves to status codes in one function::
+One root, so callers can catch everything of ours in one place. The REST layer maps these
+types to status codes in one table (:mod:`tickwork.api.errors`), the CLI to exit codes in
+another (:mod:`tickwork.cli.base`); an error about input names its ``field``::
 
     TickworkError
-    ├── ConfigurationError           bad arguments or settings (REST: 400)
+    ├── ConfigurationError           bad arguments or settings; nothing changed (400, exit 2)
     │   ├── TriggerArgumentError     a trigger field has a bad name, type or value
-    │   └── InvalidJobError          a job cannot be built or stored (not JSON, bad option)
-    │       └── CallableNotAllowedError  its callable may not be scheduled (REST: 403)
+    │   ├── InvalidJobError          a job cannot be built or stored (not JSON, bad option)
+    │   │   └── CallableNotAllowedError  its callable may not be scheduled (403)
+    │   │       └── CallNotEditableError what it calls may not change over the API (403)
+    │   └── RequestError             a malformed request: body, query, headers (400)
+    │       └── UnsupportedMediaTypeError  a body not sent as JSON (415)
+    ├── AccessError                  a request the REST API will not serve
+    │   ├── AuthenticationError      no valid credentials (401, with the challenge)
+    │   ├── TooManyAttemptsError     too many failed sign-ins; wait (429, Retry-After)
+    │   └── OriginRefusedError       an unsafe request from a foreign origin (403)
     ├── ConflictError                a job id that is already taken (409)
     ├── JobFinishedError             resume of a job whose trigger has no fire time left (409)
     ├── JobLookupError               no job with that id (404)
     ├── NodeLookupError              no node with that id (404)
     ├── SchedulerStateError          start while running, shutdown while stopped (400)
     │   └── MaxInstancesReachedError a run-now of a job already running max_instances times (409)
+    ├── RunFailedError               a run started on request did not succeed (CLI: exit 1)
+    ├── WorkerDiedError              a process pool worker died running a fire (kept in history)
     └── StoreError                   the database failed; the driver's error is ``__cause__``
         ├── DatabaseUnavailableError the database cannot be reached (worth retrying)
         └── SchemaMismatchError      the database's schema is not the one this tickwork needs
@@ -75,6 +85,55 @@ class CallableNotAllowedError(InvalidJobError):
     task nor allow-listed, and for anyone a reference naming something its module does not
     define (see :mod:`tickwork.refs`)."""
 
+    def __init__(self, message: str, *, field: str | None = "func") -> None:
+        super().__init__(message, field=field)
+
+
+class CallNotEditableError(CallableNotAllowedError):
+    """What a job calls (``field``: ``func``, ``args`` or ``kwargs``) may not be changed by
+    an untrusted caller, because the job's func is not one it could have scheduled."""
+
+
+class RequestError(ConfigurationError):
+    """A request is malformed (its body, a query parameter, a header); ``field`` names it."""
+
+
+class UnsupportedMediaTypeError(RequestError):
+    """A request body was not sent as JSON (``field`` is ``Content-Type``)."""
+
+
+class AccessError(TickworkError):
+    """A request the REST API will not serve, whatever its content."""
+
+
+class AuthenticationError(AccessError):
+    """The request has no valid credentials.
+
+    :param challenge: the ``WWW-Authenticate`` value saying which credentials would do.
+    """
+
+    def __init__(self, message: str, *, challenge: str) -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+
+class TooManyAttemptsError(AccessError):
+    """Too many failed sign-ins came from this client; it may try again in ``retry_after``
+    seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins from this address; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class OriginRefusedError(AccessError):
+    """An unsafe request came from an origin the API does not trust (cross-site request
+    forgery protection); ``field`` is the header that named it."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
 
 class ConflictError(TickworkError):
     """A job with that id exists already (and ``replace_existing`` was not set)."""
@@ -132,6 +191,18 @@ class MaxInstancesReachedError(SchedulerStateError):
             f"job {job_id} is already running {max_instances} time(s), its max_instances; "
             "run it again when a run has finished"
         )
+
+
+class RunFailedError(TickworkError):
+    """A run started on request (``tickwork jobs run``) ended without succeeding; its
+    outcome is recorded in history."""
+
+
+class WorkerDiedError(TickworkError):
+    """A process pool's worker ended while running (or holding) a fire.
+
+    Not raised to callers: it is a run's failure as kept in history.
+    """
 
 
 class StoreError(TickworkError):

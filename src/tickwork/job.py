@@ -1,27 +1,79 @@
-"""The job: what to call, with what, and when; a frozen value that maps 1:1 to a store row."""
+"""The job: what to call, with what, and when; a frozen value that maps 1:1 to a store row.
+
+:class:`Job` is the one declaration of a job's fields. Each field's metadata
+(:class:`FieldSpec`) says what part it plays, its name outside Python (the store column,
+the REST JSON and config key) and, for options, the kind of value it holds. Everything
+else is derived from it: the option lists and defaults of :mod:`tickwork.scheduler`, the
+keys the REST API and config accept (:mod:`tickwork.jobbuild`), the store's row converters,
+the REST JSON, the OpenAPI schema of options and the CLI's job view. Adding an option is
+adding a field here (plus its column, migration and behaviour).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, Final
 
 from tickwork.exceptions import InvalidJobError
+from tickwork.jobvalues import Boolean, Integer, Seconds, Text, Value
 from tickwork.limits import (
     MAX_ARGUMENTS_BYTES,
     MAX_DURATION,
     MAX_INT32,
-    bad_text,
     check_job_id,
     check_json_shape,
 )
 from tickwork.triggers import Trigger
 
-#: Option names a job has besides its id, function, arguments and trigger.
-JOB_OPTIONS = frozenset(
-    {"name", "executor", "misfire_grace_time", "coalesce", "max_instances", "rerun_lost"}
-)
+
+class Role(Enum):
+    """What part a field plays, which decides who may set it and when."""
+
+    #: The job's id: given (or generated) once, never changed.
+    IDENTITY = "identity"
+    #: What the job calls; over the REST API changeable only on jobs it could have added.
+    CALL = "call"
+    #: When it runs: the trigger and the next run time (``None`` while paused).
+    SCHEDULE = "schedule"
+    #: How it runs; set when adding, changeable, each with a kind of value.
+    OPTION = "option"
+    #: Written by the engine only (why it stopped scheduling the job); read-only outside.
+    STATE = "state"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """The metadata of one :class:`Job` field.
+
+    :param role: see :class:`Role`.
+    :param key: its name in the store row, REST JSON and config, when not the attribute's.
+    :param value: the kind of value of an option (checked by :func:`validate_job`,
+        described in the OpenAPI document).
+    :param defaulted: whether ``Scheduler(job_defaults=...)`` may set its default.
+    :param label: how the CLI shows it, when not the key with spaces.
+    """
+
+    role: Role
+    key: str = ""
+    value: Value | None = None
+    defaulted: bool = False
+    label: str = ""
+
+
+_SPEC: Final = "tickwork"
+
+
+def _meta(role: Role, **spec: Any) -> dict[str, FieldSpec]:
+    """A field's metadata: its :class:`FieldSpec`."""
+    return {_SPEC: FieldSpec(role, **spec)}
+
+
+def _option(value: Value, *, defaulted: bool = True, label: str = "") -> dict[str, FieldSpec]:
+    return _meta(Role.OPTION, value=value, defaulted=defaulted, label=label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,25 +86,29 @@ class Job:
 
     Construction does not validate, so loading thousands of stored rows stays cheap;
     everything that builds a job from outside input goes through :func:`validate_job`
-    (the scheduler, :meth:`evolve`).
+    (:mod:`tickwork.jobbuild`, :meth:`evolve`).
     """
 
-    id: str
-    func_ref: str
-    trigger: Trigger
-    args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    name: str = ""
-    executor: str = "default"
-    misfire_grace_time: float | None = 1.0
-    coalesce: bool = True
-    max_instances: int = 1
-    rerun_lost: bool = False
-    next_run_time: datetime | None = None
+    id: str = field(metadata=_meta(Role.IDENTITY))
+    func_ref: str = field(metadata=_meta(Role.CALL, key="func"))
+    trigger: Trigger = field(metadata=_meta(Role.SCHEDULE))
+    args: tuple[Any, ...] = field(default=(), metadata=_meta(Role.CALL))
+    kwargs: dict[str, Any] = field(default_factory=dict, metadata=_meta(Role.CALL))
+    name: str = field(default="", metadata=_option(Text(), defaulted=False))
+    executor: str = field(
+        default="default", metadata=_option(Text(required="a non-empty string"), defaulted=False)
+    )
+    misfire_grace_time: float | None = field(
+        default=1.0, metadata=_option(Seconds(MAX_DURATION.total_seconds()), label="misfire grace")
+    )
+    coalesce: bool = field(default=True, metadata=_option(Boolean()))
+    max_instances: int = field(default=1, metadata=_option(Integer(1, MAX_INT32)))
+    rerun_lost: bool = field(default=False, metadata=_option(Boolean()))
+    next_run_time: datetime | None = field(default=None, metadata=_meta(Role.SCHEDULE))
     #: Why the engine stopped scheduling this job (its row could not be decoded, or its
     #: trigger failed); set by a claim, cleared by any edit. A broken job is not due.
-    broken_reason: str | None = None
-    broken_at: datetime | None = None
+    broken_reason: str | None = field(default=None, metadata=_meta(Role.STATE))
+    broken_at: datetime | None = field(default=None, metadata=_meta(Role.STATE))
 
     @property
     def pending(self) -> bool:
@@ -68,23 +124,81 @@ class Job:
         return validate_job(replace(self, **changes))
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the job as a JSON-safe dict (the store's row and the API's basis)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "func": self.func_ref,
-            "args": list(self.args),
-            "kwargs": dict(self.kwargs),
-            "trigger": self.trigger.to_dict(),
-            "executor": self.executor,
-            "misfire_grace_time": self.misfire_grace_time,
-            "coalesce": self.coalesce,
-            "max_instances": self.max_instances,
-            "rerun_lost": self.rerun_lost,
-            "next_run_time": self.next_run_time.isoformat() if self.next_run_time else None,
-            "broken_reason": self.broken_reason,
-            "broken_at": self.broken_at.isoformat() if self.broken_at else None,
-        }
+        """Return the job as a JSON-safe dict keyed as the store and config name fields."""
+        data = {spec.key: _plain(getattr(self, spec.attr)) for spec in FIELDS}
+        data["trigger"] = self.trigger.to_dict()
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class JobField:
+    """One field of :class:`Job` with its metadata resolved (``key`` always set)."""
+
+    attr: str
+    key: str
+    role: Role
+    value: Value | None
+    defaulted: bool
+    label: str
+    default: Any
+
+
+def _resolve() -> tuple[JobField, ...]:
+    resolved = []
+    for item in fields(Job):
+        spec: FieldSpec = item.metadata[_SPEC]
+        key = spec.key or item.name
+        default = item.default_factory() if item.default_factory is not MISSING else item.default
+        resolved.append(
+            JobField(
+                item.name,
+                key,
+                spec.role,
+                spec.value,
+                spec.defaulted,
+                spec.label or key.replace("_", " "),
+                default,
+            )
+        )
+    return tuple(resolved)
+
+
+#: Every field of a job, in declaration order.
+FIELDS: Final = _resolve()
+#: Fields by their outside name (``"func"``, not ``"func_ref"``).
+BY_KEY: Final = {spec.key: spec for spec in FIELDS}
+#: The options, with the kind of value each holds.
+OPTIONS: Final = tuple(spec for spec in FIELDS if spec.role is Role.OPTION)
+#: Defaults of the options ``job_defaults`` may change (APScheduler 3's, and tickwork's own).
+OPTION_DEFAULTS: Final = {spec.key: spec.default for spec in OPTIONS if spec.defaulted}
+#: Outside names of what may change after adding (everything but the id and engine state).
+MODIFIABLE: Final = frozenset(
+    spec.key for spec in FIELDS if spec.role not in (Role.IDENTITY, Role.STATE)
+)
+#: Outside names of what a job calls.
+CALL_FIELDS: Final = tuple(spec.key for spec in FIELDS if spec.role is Role.CALL)
+
+
+def job_values(job: Job) -> dict[str, Any]:
+    """``job``'s fields by outside name, as Python values (``args`` a list): what the
+    store writes, each converter adjusting only what its form needs (the trigger)."""
+    values = {spec.key: getattr(job, spec.attr) for spec in FIELDS}
+    values["args"] = list(job.args)
+    return values
+
+
+def job_kwargs(values: Mapping[Any, Any]) -> dict[str, Any]:
+    """:class:`Job` keyword arguments from values keyed by outside name (the inverse of
+    :func:`job_values`); keys that are no field of a job are left out."""
+    return {spec.attr: values[spec.key] for spec in FIELDS if spec.key in values}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def validate_job(job: Job) -> Job:
@@ -92,43 +206,12 @@ def validate_job(job: Job) -> Job:
     if not isinstance(job.id, str) or not job.id:
         raise InvalidJobError(f"id must be a non-empty string, got {job.id!r}", field="id")
     check_job_id(job.id)
-    for name, value in (("func", job.func_ref), ("name", job.name), ("executor", job.executor)):
-        if not isinstance(value, str):
-            raise InvalidJobError(f"{name} must be a string, got {value!r}", field=name)
-        reason = bad_text(value)
-        if reason is not None:
-            raise InvalidJobError(f"{name} {reason}", field=name)
-    if not job.func_ref:
-        raise InvalidJobError("func must be a non-empty reference", field="func")
+    _FUNC.check("func", job.func_ref)
     if not isinstance(job.trigger, Trigger):
         raise InvalidJobError(f"trigger must be a Trigger, got {job.trigger!r}", field="trigger")
-    if not job.executor:
-        raise InvalidJobError("executor must be a non-empty string", field="executor")
-    grace = job.misfire_grace_time
-    if grace is not None and (
-        isinstance(grace, bool)
-        or not isinstance(grace, int | float)
-        or not 0 < grace <= MAX_DURATION.total_seconds()
-    ):
-        raise InvalidJobError(
-            "misfire_grace_time must be a positive number of seconds up to "
-            f"{MAX_DURATION.total_seconds():.0f}, or None, got {grace!r}",
-            field="misfire_grace_time",
-        )
-    for name in ("coalesce", "rerun_lost"):
-        if not isinstance(getattr(job, name), bool):
-            raise InvalidJobError(
-                f"{name} must be a boolean, got {getattr(job, name)!r}", field=name
-            )
-    if isinstance(job.max_instances, bool) or not isinstance(job.max_instances, int):
-        raise InvalidJobError(
-            f"max_instances must be an integer, got {job.max_instances!r}", field="max_instances"
-        )
-    if not 1 <= job.max_instances <= MAX_INT32:
-        raise InvalidJobError(
-            f"max_instances must be from 1 to {MAX_INT32}, got {job.max_instances}",
-            field="max_instances",
-        )
+    for spec in OPTIONS:
+        assert spec.value is not None  # every option declares one
+        spec.value.check(spec.key, getattr(job, spec.attr))
     if job.next_run_time is not None and (
         not isinstance(job.next_run_time, datetime) or job.next_run_time.tzinfo is None
     ):
@@ -145,6 +228,9 @@ def validate_job(job: Job) -> Job:
     if job.kwargs:
         ensure_json("kwargs", job.kwargs)
     return job
+
+
+_FUNC: Final = Text(required="a non-empty reference")
 
 
 def ensure_json(field_name: str, value: Any) -> None:

@@ -2,8 +2,8 @@
 
 Flask-APScheduler flattens the trigger into the job: ``"trigger": "interval"`` beside
 ``"hours": 1, "minutes": 30``, leaving out zero units and unset dates; cron fields are
-strings. Tickwork writes the same keys, and adds the few that Flask-APScheduler has no
-place for (``timezone``, ``jitter`` when set, ``coalesce``, ``executor``, ``rerun_lost``)
+strings. Tickwork writes the same keys, and adds the ones Flask-APScheduler has no place
+for (``timezone``, ``jitter`` when set, and every option of :class:`~tickwork.job.Job`)
 so that a job read from the API can be posted back unchanged, and says whether the engine
 marked the job broken (``broken_reason``, ``broken_at``).
 """
@@ -28,24 +28,14 @@ def job_to_json(job: Job, *, listing: bool = False) -> dict[str, Any]:
         :data:`~tickwork.limits.LIST_ARGUMENTS_BYTES` are left out (``[]``/``{}``) and
         ``"args_truncated": true`` says so; the job's own route has them whole.
     """
-    data: dict[str, Any] = {
-        "id": job.id,
-        "name": job.name,
-        "func": job.func_ref,
-        "args": list(job.args),
-        "kwargs": job.kwargs,
-    }
+    data: dict[str, Any] = {}
+    for key, value in job.to_dict().items():
+        if key == "trigger":
+            data.update(trigger_to_json(job.trigger))
+        else:
+            data[key] = value
     if listing and _arguments_size(job) > LIST_ARGUMENTS_BYTES:
         data.update(args=[], kwargs={}, args_truncated=True)
-    data.update(trigger_to_json(job.trigger))
-    data["misfire_grace_time"] = job.misfire_grace_time
-    data["max_instances"] = job.max_instances
-    data["next_run_time"] = job.next_run_time.isoformat() if job.next_run_time else None
-    data["coalesce"] = job.coalesce
-    data["executor"] = job.executor
-    data["rerun_lost"] = job.rerun_lost
-    data["broken_reason"] = job.broken_reason
-    data["broken_at"] = job.broken_at.isoformat() if job.broken_at else None
     return data
 
 

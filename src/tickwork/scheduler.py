@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -27,21 +25,19 @@ from tickwork.events import (
 )
 from tickwork.exceptions import (
     ConfigurationError,
-    InvalidJobError,
     JobFinishedError,
     SchedulerStateError,
-    TriggerArgumentError,
 )
 from tickwork.executors import Executor, ThreadPoolExecutor, build_executor
-from tickwork.job import Job, validate_job
-from tickwork.limits import LATEST, check_instant
+from tickwork.job import Job
+from tickwork.jobbuild import JobBuilder, check_job_defaults
 from tickwork.node import Node, SchedulerState
 from tickwork.run import Outcome, Run
 from tickwork.store import Store, create_store
 from tickwork.supervision import contained
 from tickwork.tasks import TaskRegistry
-from tickwork.triggers import AndTrigger, IntervalTrigger, OrTrigger, Trigger, build_trigger
-from tickwork.triggers._time import UTC, coerce_timezone, local_timezone
+from tickwork.triggers import Trigger
+from tickwork.triggers._time import coerce_timezone, local_timezone
 
 logger = logging.getLogger(__name__)
 
@@ -52,39 +48,6 @@ STATE_PAUSED = 2
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Undefined:
-    """Marks an argument the caller did not give, so job defaults apply."""
-
-    def __repr__(self) -> str:
-        return "<undefined>"
-
-
-undefined: Any = _Undefined()
-
-#: Job defaults of APScheduler 3, which tickwork keeps.
-DEFAULT_JOB_OPTIONS: dict[str, Any] = {
-    "misfire_grace_time": 1.0,
-    "coalesce": True,
-    "max_instances": 1,
-    "rerun_lost": False,
-}
-_MODIFIABLE = frozenset(
-    {
-        "func",
-        "args",
-        "kwargs",
-        "name",
-        "executor",
-        "misfire_grace_time",
-        "coalesce",
-        "max_instances",
-        "rerun_lost",
-        "next_run_time",
-        "trigger",
-    }
-)
-
-
 class Scheduler:
     """A scheduler node whose jobs, schedules, pause state and history live in a database.
 
@@ -92,8 +55,8 @@ class Scheduler:
     :param store: a ready :class:`~tickwork.store.Store` instead of ``url``.
     :param timezone: zone for triggers that name none (default: the machine's zone).
     :param executors: name → :class:`Executor` or ``{"type": "threadpool", ...}``.
-    :param job_defaults: defaults for ``misfire_grace_time``, ``coalesce``,
-        ``max_instances`` and ``rerun_lost``.
+    :param job_defaults: defaults of job options
+        (:data:`tickwork.job.OPTION_DEFAULTS` lists them).
     :param allowed_callables: patterns (``"myapp.jobs:*"``) that untrusted callers such as
         the REST API may schedule besides registered tasks.
     :param clock: where time comes from (tests inject a manual clock).
@@ -122,7 +85,7 @@ class Scheduler:
         self.timezone: ZoneInfo = (
             coerce_timezone(timezone) if timezone is not None else local_timezone()
         )
-        self.job_defaults = _check_job_defaults(job_defaults or {})
+        self.job_defaults = check_job_defaults(job_defaults or {})
         self.registry = TaskRegistry(allowed_callables)
         executor_specs = dict(executors or {})
         executor_specs.setdefault("default", ThreadPoolExecutor())
@@ -145,6 +108,14 @@ class Scheduler:
             wants=self._wants,
             settings=settings,
             call_wrapper=call_wrapper,
+        )
+        self.builder = JobBuilder(
+            self.registry,
+            timezone=self.timezone,
+            clock=self.clock,
+            executors=self.executors,
+            defaults=self.job_defaults,
+            min_interval=self._engine.settings.min_interval,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -362,12 +333,11 @@ class Scheduler:
         """Store a new job and wake the engine.
 
         Trigger arguments (``seconds=5``, ``hour="9"``, ``jitter=10``) go with the job
-        options (``misfire_grace_time``, ``coalesce``, ``max_instances``, ``rerun_lost``,
-        ``next_run_time``, ``executor``). A duplicate id raises ConflictError unless
-        ``replace_existing`` is set.
+        options (the option fields of :class:`~tickwork.job.Job`, and ``next_run_time``).
+        A duplicate id raises ConflictError unless ``replace_existing`` is set.
         """
         _check_jobstore(jobstore)
-        job = self._build_job(
+        job = self.builder.build(
             id, func, trigger=trigger, args=args, kwargs=kwargs, name=name, options=options
         )
         self._ensure_store()
@@ -383,24 +353,7 @@ class Scheduler:
 
         Either all are stored or, on any bad spec or taken id, none.
         """
-        jobs = []
-        schedules: dict[object, tuple[Trigger, datetime | None]] = {}
-        for index, spec in enumerate(specs):
-            options = dict(spec)
-            try:
-                job = self._build_job(
-                    options.pop("id", None),
-                    options.pop("func"),
-                    trigger=options.pop("trigger", None),
-                    args=options.pop("args", None),
-                    kwargs=options.pop("kwargs", None),
-                    name=options.pop("name", None),
-                    options=options,
-                    schedules=schedules,
-                )
-            except KeyError:
-                raise InvalidJobError(f"job spec #{index} has no func") from None
-            jobs.append(job)
+        jobs = self.builder.build_all(specs)
         self._ensure_store()
         self.store.add_jobs(jobs, replace_existing=replace_existing)
         next_run_times = [job.next_run_time for job in jobs if job.next_run_time is not None]
@@ -409,125 +362,6 @@ class Scheduler:
             for job in jobs:
                 self._emit(JobEvent(EVENT_JOB_ADDED, job_id=job.id))
         return jobs
-
-    def _build_job(
-        self,
-        job_id: str | None,
-        func: Callable[..., Any] | str,
-        *,
-        trigger: str | Trigger | None,
-        args: Iterable[Any] | None,
-        kwargs: Mapping[str, Any] | None,
-        name: str | None,
-        options: dict[str, Any],
-        schedules: dict[object, tuple[Trigger, datetime | None]] | None = None,
-    ) -> Job:
-        """Build and validate a job. ``schedules`` shares triggers (and their first fire
-        time) between jobs of one bulk add that ask for the same schedule."""
-        job_fields = {key: options.pop(key) for key in list(options) if key in _JOB_FIELDS}
-        executor = job_fields.pop("executor", "default")
-        next_run_time = job_fields.pop("next_run_time", undefined)
-        for key, value in self.job_defaults.items():
-            if job_fields.get(key, undefined) is undefined:
-                job_fields[key] = value
-        func_ref = self.registry.ref_for(func)
-        self._check_executor(executor)
-        schedule_key = (
-            trigger if not isinstance(trigger, Trigger) else id(trigger),
-            _schedule_key(options),
-        )
-        if schedules is not None and schedule_key in schedules:
-            built_trigger, first_fire_time = schedules[schedule_key]
-        else:
-            built_trigger = self._build_trigger(trigger, options)
-            first_fire_time = self._first_fire_time(built_trigger)
-            if schedules is not None:
-                schedules[schedule_key] = (built_trigger, first_fire_time)
-        if next_run_time is undefined:
-            next_run_time = first_fire_time
-        else:
-            next_run_time = self._aware(next_run_time, "next_run_time")
-        job = Job(
-            id=job_id if job_id is not None else uuid.uuid4().hex,
-            func_ref=func_ref,
-            trigger=built_trigger,
-            args=tuple(args) if args is not None else (),
-            kwargs=dict(kwargs) if kwargs is not None else {},
-            name=name if name is not None else _default_name(func, func_ref),
-            executor=executor,
-            next_run_time=next_run_time,
-            **job_fields,
-        )
-        return validate_job(job)
-
-    def _build_trigger(
-        self, trigger: str | Trigger | None, trigger_args: dict[str, Any]
-    ) -> Trigger:
-        if isinstance(trigger, Trigger):
-            if trigger_args:
-                raise InvalidJobError(
-                    f"trigger arguments {sorted(trigger_args)} cannot be combined with a "
-                    "Trigger instance"
-                )
-            return trigger
-        if trigger is None:
-            if not trigger_args:
-                trigger_args = {"run_date": self.clock.now()}
-            trigger = "date"
-        timezone = trigger_args.pop("timezone", None) or self.timezone
-        return build_trigger(trigger, timezone=timezone, **trigger_args)
-
-    def _first_fire_time(self, trigger: Trigger) -> datetime:
-        """The trigger's first fire time from now, refusing schedules the cluster should not
-        take on: one that never fires (it would look paused, and could never be resumed),
-        and intervals below ``EngineSettings.min_interval`` (each fire writes a run row)."""
-        floor = self._engine.settings.min_interval
-        for part in _walk(trigger):
-            if isinstance(part, IntervalTrigger) and part.interval.total_seconds() < floor:
-                raise TriggerArgumentError(
-                    "seconds",
-                    part.interval.total_seconds(),
-                    f"the interval must be at least {floor} s (EngineSettings.min_interval)",
-                )
-        first = trigger.next_fire_time(None, self.clock.now())
-        if first is None:
-            raise TriggerArgumentError(
-                "trigger",
-                str(trigger),
-                "never fires from now on (an end_date in the past, a date that does not "
-                "exist such as Feb 31, or combined triggers that never agree)",
-            )
-        if first > LATEST:
-            raise TriggerArgumentError(
-                "trigger", str(trigger), f"first fires after {LATEST.date()}, out of range"
-            )
-        return first
-
-    def _check_executor(self, executor: str) -> None:
-        if executor not in self.executors:
-            raise InvalidJobError(
-                f"executor {executor!r} is not configured; known: {sorted(self.executors)}"
-            )
-
-    def _aware(self, value: Any, field: str) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                raise InvalidJobError(
-                    f"{field} {value!r} is not an ISO 8601 datetime", field=field
-                ) from None
-        if not isinstance(value, datetime):
-            raise InvalidJobError(f"{field} must be a datetime, got {value!r}", field=field)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=self.timezone)
-        try:
-            value.astimezone(UTC)
-        except OverflowError:  # a zone offset pushed it past year 1 or 9999
-            return check_instant(field, None, value.isoformat())
-        return check_instant(field, value, value.isoformat())
 
     def get_job(self, job_id: str, jobstore: str | None = None) -> Job | None:
         """The job, or None when there is no such job (as APScheduler)."""
@@ -570,31 +404,7 @@ class Scheduler:
         """Change job options; a ``trigger`` (name plus its arguments, or an instance)
         reschedules the job, as :meth:`reschedule_job` does."""
         _check_jobstore(jobstore)
-        trigger = changes.pop("trigger", undefined)
-        unknown = sorted(set(changes) - _MODIFIABLE)
-        if unknown and trigger is undefined:
-            raise InvalidJobError(f"cannot modify job field(s): {', '.join(unknown)}")
-        trigger_args = {key: changes.pop(key) for key in unknown}
-        fields: dict[str, Any] = {}
-        if "func" in changes:
-            fields["func_ref"] = self.registry.ref_for(changes.pop("func"))
-        if "args" in changes:
-            fields["args"] = tuple(changes.pop("args") or ())
-        if "kwargs" in changes:
-            fields["kwargs"] = dict(changes.pop("kwargs") or {})
-        if "executor" in changes:
-            self._check_executor(changes["executor"])
-        if "next_run_time" in changes:
-            changes["next_run_time"] = self._aware(changes["next_run_time"], "next_run_time")
-        fields.update(changes)
-        new_trigger = None
-        if trigger is not undefined:
-            new_trigger = self._build_trigger(trigger, trigger_args)
-            fields["trigger"] = new_trigger
-            first_fire_time = self._first_fire_time(new_trigger)
-            if "next_run_time" not in fields:
-                fields["next_run_time"] = first_fire_time
-        return self._update(job_id, lambda job: job.evolve(**fields))
+        return self._update(job_id, self.builder.change(changes))
 
     def reschedule_job(
         self,
@@ -695,46 +505,8 @@ class Scheduler:
         return self._engine.wait_idle(timeout)
 
 
-_JOB_FIELDS = frozenset(
-    {"executor", "misfire_grace_time", "coalesce", "max_instances", "rerun_lost", "next_run_time"}
-)
-
-
-def _walk(trigger: Trigger) -> Iterator[Trigger]:
-    """``trigger`` and, for a combination, every trigger inside it."""
-    yield trigger
-    if isinstance(trigger, AndTrigger | OrTrigger):
-        for child in trigger.triggers:
-            yield from _walk(child)
-
-
-def _schedule_key(trigger_args: dict[str, Any]) -> object:
-    """A hashable key for trigger arguments (their repr when a value is unhashable)."""
-    key = tuple(sorted(trigger_args.items()))
-    try:
-        hash(key)
-    except TypeError:
-        return repr(key)
-    return key
-
-
 def _check_jobstore(jobstore: str | None) -> None:
     if jobstore not in (None, "default"):
         raise ConfigurationError(
             f"jobstore {jobstore!r} does not exist: tickwork keeps every job in one store"
         )
-
-
-def _check_job_defaults(defaults: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(defaults) - set(DEFAULT_JOB_OPTIONS))
-    if unknown:
-        raise ConfigurationError(
-            f"unknown job default(s): {', '.join(unknown)}; known: {sorted(DEFAULT_JOB_OPTIONS)}"
-        )
-    return {**DEFAULT_JOB_OPTIONS, **defaults}
-
-
-def _default_name(func: Callable[..., Any] | str, func_ref: str) -> str:
-    if isinstance(func, str):
-        return func_ref.rpartition(":")[2] or func_ref
-    return getattr(func, "__qualname__", func_ref)

@@ -99,7 +99,7 @@ def test_max_instances_limits_catch_up_within_one_claim() -> None:
 
 def test_exhausted_trigger_marks_job_for_removal() -> None:
     job = due()
-    one_shot = DueJob(**{**{f: getattr(job, f) for f in job.__slots__}, "trigger": DateTrigger(T0)})
+    one_shot = replace(job, trigger=DateTrigger(T0))
     plan = plan_claim([one_shot], at(0))
     assert len(plan.fires) == 1
     assert plan.next_run_times == {"job": None}

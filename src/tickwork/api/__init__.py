@@ -8,7 +8,7 @@ standalone server can too (after :func:`check_exposure`).
 
 from tickwork.api.auth import ApiAuth, Authorization, HTTPBasicAuth, HTTPBearerAuth
 from tickwork.api.context import ApiContext
-from tickwork.api.errors import ApiError, error_response
+from tickwork.api.errors import error_response
 from tickwork.api.exposure import check_exposure, is_loopback
 from tickwork.api.install import ROUTES, Route, install_api
 from tickwork.api.openapi import build_openapi
@@ -18,7 +18,6 @@ __all__ = [
     "ROUTES",
     "ApiAuth",
     "ApiContext",
-    "ApiError",
     "Authorization",
     "HTTPBasicAuth",
     "HTTPBearerAuth",

@@ -18,9 +18,13 @@ from typing import Any, Protocol
 
 from flask import request
 
-from tickwork.api.errors import ApiError
 from tickwork.api.throttle import FailureThrottle, client_key
-from tickwork.exceptions import ConfigurationError
+from tickwork.exceptions import (
+    AccessError,
+    AuthenticationError,
+    ConfigurationError,
+    TooManyAttemptsError,
+)
 
 
 class Authorization(dict[str, str]):
@@ -129,7 +133,8 @@ class ApiAuth:
         A valid bearer token is checked first, in constant time; it is cheap, so it is
         accepted even from a client that has to wait. Everything else passes the throttle.
 
-        :raises ApiError: 401 with the challenge, or 429 with ``Retry-After``.
+        :raises AuthenticationError: without valid credentials.
+        :raises TooManyAttemptsError: while this client has to wait.
         """
         if not self.enabled:
             return
@@ -145,11 +150,7 @@ class ApiAuth:
         client = client_key(request.remote_addr)
         wait = self.throttle.admit(client)
         if wait:
-            raise ApiError(
-                429,
-                f"too many failed sign-ins from this address; retry in {wait} s",
-                headers={"Retry-After": str(wait)},
-            )
+            raise TooManyAttemptsError(wait)
         succeeded = False
         try:
             succeeded = callback is not None and bool(callback(authorization))
@@ -162,12 +163,12 @@ class ApiAuth:
         """Whether the current request is authenticated (always, when auth is off)."""
         try:
             self.require()
-        except ApiError:
+        except AccessError:
             return False
         return True
 
-    def _denied(self) -> ApiError:
-        return ApiError(401, ACCESS_DENIED, headers={"WWW-Authenticate": self.challenge()})
+    def _denied(self) -> AuthenticationError:
+        return AuthenticationError(ACCESS_DENIED, challenge=self.challenge())
 
     def challenge(self) -> str:
         """The ``WWW-Authenticate`` header value of a 401."""

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from flask import request
 
-from tickwork.api.errors import ApiError
+from tickwork.exceptions import OriginRefusedError, UnsupportedMediaTypeError
 from tickwork.origins import WEB_SCHEMES, origin_of
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -53,7 +53,7 @@ _FOREIGN_SITES = frozenset({"cross-site", "same-site"})
 def check_host(allowed_origins: frozenset[str], *, auth_enabled: bool) -> None:
     """Without auth, refuse any request naming a ``Host`` a rebound DNS name could send.
 
-    :raises ApiError: 403, naming the ``Host``.
+    :raises OriginRefusedError: naming the ``Host``.
     """
     if auth_enabled:
         return
@@ -68,19 +68,19 @@ def check_host(allowed_origins: frozenset[str], *, auth_enabled: bool) -> None:
         pass
     if any(origin_of(f"{scheme}://{host}") in allowed_origins for scheme in WEB_SCHEMES):
         return
-    raise ApiError(
-        403,
+    raise OriginRefusedError(
         f"Host {host!r} is a DNS name and the API has no authentication: a page whose name "
         "resolves here (DNS rebinding) could use it; use an address or localhost, "
         "configure auth, or list the origin in allowed_origins",
-        "Host",
+        field="Host",
     )
 
 
 def check_write(allowed_origins: frozenset[str]) -> None:
     """Refuse the current request if it is an unsafe one from elsewhere or not JSON.
 
-    :raises ApiError: 403 for a foreign origin, 415 for a body that is not JSON.
+    :raises OriginRefusedError: for a foreign origin.
+    :raises UnsupportedMediaTypeError: for a body that is not JSON.
     """
     if request.method not in UNSAFE_METHODS:
         return
@@ -111,8 +111,8 @@ def _check_origin(allowed: frozenset[str]) -> None:
 
 
 def _refuse(reason: str) -> NoReturn:
-    raise ApiError(
-        403, f"cross-origin request refused: {reason}; see allowed_origins", "Origin"
+    raise OriginRefusedError(
+        f"cross-origin request refused: {reason}; see allowed_origins", field="Origin"
     ) from None
 
 
@@ -123,8 +123,7 @@ def _check_content_type() -> None:
         return
     if request.mimetype != JSON_MEDIA_TYPE:
         shown = "none" if given is None else repr(given)
-        raise ApiError(
-            415,
+        raise UnsupportedMediaTypeError(
             f"the request body must be sent as Content-Type: {JSON_MEDIA_TYPE}, got {shown}",
-            "Content-Type",
+            field="Content-Type",
         )

@@ -1,20 +1,25 @@
 """Turning failures into ``{"error_message": ...}`` responses, in one place.
 
 Every view of the REST API runs behind :func:`error_response`, so a client never sees an
-HTML error page or a stack trace: tickwork's own exceptions map to 4xx codes by type, and
-anything unexpected becomes a logged, generic 500.
+HTML error page or a stack trace. The API raises only tickwork's own errors
+(:mod:`tickwork.exceptions`); :data:`RULES` says, per error type, which status code it
+gets, and the most specific type of an error decides. Anything unexpected becomes a
+logged, generic 500.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response
 from werkzeug.exceptions import HTTPException
 
 from tickwork.exceptions import (
+    AuthenticationError,
     CallableNotAllowedError,
     ConfigurationError,
     ConflictError,
@@ -22,35 +27,67 @@ from tickwork.exceptions import (
     JobLookupError,
     MaxInstancesReachedError,
     NodeLookupError,
+    OriginRefusedError,
     SchedulerStateError,
     SchemaMismatchError,
     StoreError,
+    TickworkError,
+    TooManyAttemptsError,
+    UnsupportedMediaTypeError,
 )
 
 logger = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    """A request the API refuses before it reaches the scheduler.
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """How the API answers one type of error.
 
     :param status: the HTTP status code.
-    :param message: what is wrong, for people; it names the offending field.
-    :param field: the offending field or parameter, for programs, when there is one.
-    :param headers: sent with the response (``WWW-Authenticate``, ``Retry-After``).
+    :param message: the ``error_message`` (default: the error's text).
+    :param headers: headers to send with it.
+    :param log: log the error with its traceback under this text (server-side failures).
     """
 
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        field: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.field = field
-        self.headers = headers
+    status: int
+    message: Callable[[Any], str] = str
+    headers: Callable[[Any], dict[str, str]] = field(default=lambda exc: {})
+    log: str | None = None
+
+
+#: Status of each error type. Lookup and conflict messages are Flask-APScheduler's own, so
+#: clients that match on them keep working; database failures are 503 (worth retrying).
+RULES: dict[type[TickworkError], Rule] = {
+    ConfigurationError: Rule(400),
+    UnsupportedMediaTypeError: Rule(415),
+    CallableNotAllowedError: Rule(403),
+    AuthenticationError: Rule(401, headers=lambda exc: {"WWW-Authenticate": exc.challenge}),
+    TooManyAttemptsError: Rule(429, headers=lambda exc: {"Retry-After": str(exc.retry_after)}),
+    OriginRefusedError: Rule(403),
+    JobLookupError: Rule(404, message=lambda exc: f"Job {exc.job_id} not found"),
+    NodeLookupError: Rule(404, message=lambda exc: f"Node {exc.node_id} not found"),
+    ConflictError: Rule(409, message=lambda exc: f"Job {exc.job_id} already exists."),
+    JobFinishedError: Rule(409),
+    SchedulerStateError: Rule(400),
+    MaxInstancesReachedError: Rule(409),
+    SchemaMismatchError: Rule(
+        500, message=lambda exc: f"database schema mismatch: {exc}", log="database schema mismatch"
+    ),
+    StoreError: Rule(
+        503,
+        message=lambda exc: "the database is unavailable, try again",
+        log="store failure in REST API",
+    ),
+}
+
+
+def rule_for(exc: TickworkError) -> Rule | None:
+    """The rule of ``exc``'s most specific type that has one."""
+    for kind in type(exc).__mro__:
+        rule = RULES.get(kind)
+        if rule is not None:
+            return rule
+    return None
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -67,37 +104,15 @@ def error_body(message: str, field: str | None = None) -> dict[str, str]:
 
 
 def error_response(exc: BaseException) -> Response:
-    """The response for ``exc``: the single mapping from exceptions to status codes.
-
-    Lookup and conflict messages are Flask-APScheduler's own, so clients that match on them
-    keep working. Database failures are 503 (worth retrying); anything else is a bug, logged
-    with its traceback and answered with a generic 500 that leaks nothing.
-    """
-    if isinstance(exc, ApiError):
-        return json_response(error_body(exc.message, exc.field), exc.status, exc.headers)
+    """The response for ``exc``, by :data:`RULES`; anything else is a bug, logged with its
+    traceback and answered with a generic 500 that leaks nothing."""
     if isinstance(exc, HTTPException) and exc.code is not None and exc.code < 500:
         return json_response(error_body(exc.description or exc.name), exc.code)
-    if isinstance(exc, JobLookupError):
-        return json_response(error_body(f"Job {exc.job_id} not found"), 404)
-    if isinstance(exc, NodeLookupError):
-        return json_response(error_body(f"Node {exc.node_id} not found"), 404)
-    if isinstance(exc, ConflictError):
-        return json_response(error_body(f"Job {exc.job_id} already exists."), 409)
-    if isinstance(exc, MaxInstancesReachedError):
-        return json_response(error_body(str(exc)), 409)
-    if isinstance(exc, CallableNotAllowedError):
-        return json_response(error_body(str(exc), "func"), 403)
-    if isinstance(exc, JobFinishedError):
-        return json_response(error_body(str(exc)), 409)
-    if isinstance(exc, ConfigurationError):
-        return json_response(error_body(str(exc), exc.field), 400)
-    if isinstance(exc, SchedulerStateError):
-        return json_response(error_body(str(exc)), 400)
-    if isinstance(exc, SchemaMismatchError):
-        logger.error("database schema mismatch", exc_info=exc)
-        return json_response(error_body(f"database schema mismatch: {exc}"), 500)
-    if isinstance(exc, StoreError):
-        logger.error("store failure in REST API", exc_info=exc)
-        return json_response(error_body("the database is unavailable, try again"), 503)
-    logger.error("unexpected error in REST API", exc_info=exc)
-    return json_response(error_body("internal server error"), 500)
+    rule = rule_for(exc) if isinstance(exc, TickworkError) else None
+    if rule is None:
+        logger.error("unexpected error in REST API", exc_info=exc)
+        return json_response(error_body("internal server error"), 500)
+    if rule.log is not None:
+        logger.error(rule.log, exc_info=exc)
+    field_name = getattr(exc, "field", None)
+    return json_response(error_body(rule.message(exc), field_name), rule.status, rule.headers(exc))

@@ -7,12 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tickwork.limits import (
-    LIST_ARGUMENTS_BYTES,
-    MAX_DURATION,
-    MAX_ID_LENGTH,
-    MAX_INT32,
-)
+from tickwork.job import OPTIONS
+from tickwork.limits import LIST_ARGUMENTS_BYTES, MAX_ID_LENGTH
 from tickwork.run import Outcome
 
 #: Every outcome a run can have, as the API spells them.
@@ -21,12 +17,8 @@ OUTCOMES = [outcome.value for outcome in Outcome]
 _DATETIME = {"type": "string", "format": "date-time"}
 _NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 _TRIGGERS = ["date", "interval", "cron", "calendarinterval", "and", "or"]
-_GRACE = {
-    "type": ["number", "null"],
-    "exclusiveMinimum": 0,
-    "maximum": MAX_DURATION.total_seconds(),
-}
-_MAX_INSTANCES = {"type": "integer", "minimum": 1, "maximum": MAX_INT32}
+#: Every job option, as its declaration (:class:`~tickwork.job.Job`) describes it.
+_OPTIONS = {spec.key: spec.value.schema() for spec in OPTIONS if spec.value is not None}
 #: What :func:`tickwork.limits.check_job_id` accepts: no "/" nor control characters.
 _JOB_ID = {
     "type": "string",
@@ -78,8 +70,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "args": {"type": "array"},
             "kwargs": {"type": "object"},
             "trigger": {"type": "string", "enum": _SHOWN_TRIGGERS},
-            "misfire_grace_time": {"type": ["number", "null"]},
-            "max_instances": {"type": "integer", "minimum": 1},
+            **_OPTIONS,
             "next_run_time": {
                 **_NULLABLE_DATETIME,
                 "description": "null while paused or broken",
@@ -92,9 +83,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 ),
             },
             "broken_at": _NULLABLE_DATETIME,
-            "coalesce": {"type": "boolean"},
-            "executor": {"type": "string"},
-            "rerun_lost": {"type": "boolean"},
             "timezone": {"type": "string"},
             "start_date": _DATETIME,
             "end_date": _DATETIME,
@@ -125,12 +113,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "trigger": _TRIGGER_INPUT,
             "args": {"type": ["array", "null"]},
             "kwargs": {"type": ["object", "null"]},
+            **_OPTIONS,
             "name": {"type": ["string", "null"], "description": "Defaults to the id."},
-            "misfire_grace_time": _GRACE,
-            "coalesce": {"type": "boolean"},
-            "max_instances": _MAX_INSTANCES,
-            "rerun_lost": {"type": "boolean"},
-            "executor": {"type": "string"},
             "next_run_time": _NULLABLE_DATETIME,
             "replace_existing": {"type": "boolean"},
             "jobstore": {"type": ["string", "null"], "enum": ["default", None]},
@@ -149,12 +133,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "trigger": _TRIGGER_INPUT,
             "args": {"type": ["array", "null"]},
             "kwargs": {"type": ["object", "null"]},
-            "name": {"type": "string"},
-            "misfire_grace_time": _GRACE,
-            "coalesce": {"type": "boolean"},
-            "max_instances": _MAX_INSTANCES,
-            "rerun_lost": {"type": "boolean"},
-            "executor": {"type": "string"},
+            **_OPTIONS,
             "next_run_time": _NULLABLE_DATETIME,
         },
         "additionalProperties": True,

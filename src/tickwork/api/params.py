@@ -1,6 +1,6 @@
 """Reading request bodies and query strings strictly, with errors that name the field.
 
-Everything here raises :class:`~tickwork.api.errors.ApiError` (400), never lets a
+Everything here raises :class:`~tickwork.exceptions.RequestError` (400), never lets a
 ``KeyError`` or a Werkzeug HTML page through.
 """
 
@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from flask import request
 
-from tickwork.api.errors import ApiError
+from tickwork.exceptions import RequestError
 
 MAX_PAGE = 1000
 
@@ -41,14 +41,14 @@ def json_body(*, required: bool = True) -> dict[str, Any]:
     raw = request.get_data(cache=False)
     if not raw.strip():
         if required:
-            raise ApiError(400, "the request body must be a JSON object", "body")
+            raise RequestError("the request body must be a JSON object", field="body")
         return {}
     try:
         data = json.loads(raw, parse_float=_finite, parse_constant=_no_constants)
     except (ValueError, RecursionError) as exc:
-        raise ApiError(400, f"the request body is not valid JSON: {exc}", "body") from None
+        raise RequestError(f"the request body is not valid JSON: {exc}", field="body") from None
     if not isinstance(data, dict):
-        raise ApiError(400, "the request body must be a JSON object", "body")
+        raise RequestError("the request body must be a JSON object", field="body")
     return data
 
 
@@ -59,12 +59,12 @@ def strict_fields(body: Mapping[str, Any], allowed: Mapping[str, type]) -> dict[
     """
     unknown = sorted(set(body) - set(allowed))
     if unknown:
-        raise ApiError(400, f"unexpected field(s): {', '.join(unknown)}", unknown[0])
+        raise RequestError(f"unexpected field(s): {', '.join(unknown)}", field=unknown[0])
     if not body:
-        raise ApiError(400, f"no fields given; expected some of: {', '.join(allowed)}", "body")
+        raise RequestError(f"no fields given; expected some of: {', '.join(allowed)}", field="body")
     for name, value in body.items():
         if not isinstance(value, allowed[name]):
-            raise ApiError(400, f"{name} must be a {allowed[name].__name__}", name)
+            raise RequestError(f"{name} must be a {allowed[name].__name__}", field=name)
     return dict(body)
 
 
@@ -76,23 +76,23 @@ def query_int(name: str, *, default: int | None, low: int, high: int) -> int | N
     try:
         value = int(text)
     except ValueError:
-        raise ApiError(400, f"{name} must be an integer, got {text!r}", name) from None
+        raise RequestError(f"{name} must be an integer, got {text!r}", field=name) from None
     if not low <= value <= high:
-        raise ApiError(400, f"{name} must be from {low} to {high}, got {value}", name)
+        raise RequestError(f"{name} must be from {low} to {high}, got {value}", field=name)
     return value
 
 
 def query_bool(name: str) -> bool:
     text = request.args.get(name, "false").lower()
     if text not in ("true", "false", "1", "0"):
-        raise ApiError(400, f"{name} must be true or false, got {text!r}", name)
+        raise RequestError(f"{name} must be true or false, got {text!r}", field=name)
     return text in ("true", "1")
 
 
 def query_text(name: str) -> str | None:
     text = request.args.get(name)
     if text == "" or (text is not None and "\x00" in text):
-        raise ApiError(400, f"{name} must be a non-empty string without NUL", name)
+        raise RequestError(f"{name} must be a non-empty string without NUL", field=name)
     return text
 
 

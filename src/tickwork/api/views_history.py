@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from tickwork.api.context import ApiContext
-from tickwork.api.errors import ApiError, json_response
+from tickwork.api.errors import json_response
 from tickwork.api.params import (
     MAX_PAGE,
     json_body,
@@ -15,7 +15,7 @@ from tickwork.api.params import (
     query_text,
     strict_fields,
 )
-from tickwork.exceptions import JobLookupError
+from tickwork.exceptions import JobLookupError, RequestError
 from tickwork.run import Outcome
 
 _OUTCOMES = [outcome.value for outcome in Outcome]
@@ -60,7 +60,7 @@ def _runs(ctx: ApiContext, job_id: str | None) -> Response:
     before = query_int("before", default=None, low=1, high=2**63 - 1)
     outcome = query_text("outcome")
     if outcome is not None and outcome not in _OUTCOMES:
-        raise ApiError(400, f"outcome must be one of {', '.join(_OUTCOMES)}", "outcome")
+        raise RequestError(f"outcome must be one of {', '.join(_OUTCOMES)}", field="outcome")
     runs = ctx.scheduler.get_runs(
         job_id, outcome=outcome, node_id=query_text("node_id"), before=before, limit=limit
     )

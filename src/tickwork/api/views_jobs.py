@@ -8,10 +8,10 @@ from flask import Response, request
 
 from tickwork.api.context import ApiContext
 from tickwork.api.errors import json_response
-from tickwork.api.jobinput import job_changes, new_job_arguments
 from tickwork.api.params import MAX_PAGE, json_body, next_link, query_int, query_text
 from tickwork.exceptions import JobLookupError
 from tickwork.job import Job
+from tickwork.jobbuild import job_changes, new_job_arguments
 from tickwork.jobjson import job_to_json
 
 

@@ -7,8 +7,9 @@ from typing import Any
 from flask import Response, request
 
 from tickwork.api.context import ApiContext
-from tickwork.api.errors import ApiError, json_response
+from tickwork.api.errors import json_response
 from tickwork.api.params import json_body, strict_fields
+from tickwork.exceptions import RequestError
 
 _STATES = {0: "stopped", 1: "running", 2: "paused"}
 
@@ -66,9 +67,9 @@ def shutdown_scheduler(ctx: ApiContext) -> Response:
     body = json_body(required=False)
     unknown = sorted(set(body) - {"wait"})
     if unknown:
-        raise ApiError(400, f"unexpected field(s): {', '.join(unknown)}", unknown[0])
+        raise RequestError(f"unexpected field(s): {', '.join(unknown)}", field=unknown[0])
     wait = body.get("wait", True)
     if not isinstance(wait, bool):
-        raise ApiError(400, "wait must be a boolean", "wait")
+        raise RequestError("wait must be a boolean", field="wait")
     ctx.scheduler.shutdown(wait=wait)
     return Response(status=204)

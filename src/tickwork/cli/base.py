@@ -69,17 +69,24 @@ class DatabaseDown(CliError):
     exit_code = EXIT_DATABASE
 
 
+#: The CLI error each type of tickwork error becomes, with its message; the most specific
+#: type of an error decides (the exit codes are in the module's docstring).
+CLI_ERRORS: dict[type[TickworkError], tuple[type[CliError], Callable[[Any], str]]] = {
+    TickworkError: (CliError, str),
+    ConfigurationError: (BadInput, str),
+    TriggerArgumentError: (
+        BadInput,
+        lambda exc: f"invalid {exc.field}: {exc.reason} (got {exc.value!r})",
+    ),
+    StoreError: (DatabaseDown, lambda exc: f"database error: {exc}"),
+    SchemaMismatchError: (DatabaseDown, str),
+}
+
+
 def as_cli_error(exc: TickworkError) -> CliError:
-    """The message and exit code of one of tickwork's errors."""
-    if isinstance(exc, TriggerArgumentError):
-        return BadInput(f"invalid {exc.field}: {exc.reason} (got {exc.value!r})")
-    if isinstance(exc, ConfigurationError):
-        return BadInput(str(exc))
-    if isinstance(exc, SchemaMismatchError):
-        return DatabaseDown(str(exc))
-    if isinstance(exc, StoreError):
-        return DatabaseDown(f"database error: {exc}")
-    return CliError(str(exc))
+    """The message and exit code of one of tickwork's errors, by :data:`CLI_ERRORS`."""
+    error, message = next(CLI_ERRORS[kind] for kind in type(exc).__mro__ if kind in CLI_ERRORS)
+    return error(message(exc))
 
 
 class TickworkGroup(click.Group):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import click
 from flask.cli import ScriptInfo
 
-from tickwork.cli.base import APP_SCHEDULER_KEY, BadInput, TickworkGroup
+from tickwork.cli.base import APP_SCHEDULER_KEY, TickworkGroup
 from tickwork.cli.main import SHARED_COMMANDS
+from tickwork.exceptions import ConfigurationError
 from tickwork.scheduler import Scheduler
 
 
@@ -26,7 +27,7 @@ def _app_scheduler(ctx: click.Context) -> Scheduler:
     app = info.load_app()
     extension = app.extensions.get("tickwork")
     if extension is None:
-        raise BadInput("this Flask app does not use tickwork.flask.APScheduler")
+        raise ConfigurationError("this Flask app does not use tickwork.flask.APScheduler")
     scheduler: Scheduler = extension.scheduler
     return scheduler
 

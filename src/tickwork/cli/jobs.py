@@ -11,7 +11,6 @@ from typing import Any
 import click
 
 from tickwork.cli.base import (
-    CliError,
     TickworkGroup,
     echo_json,
     echo_table,
@@ -23,8 +22,8 @@ from tickwork.cli.base import (
     with_store_options,
 )
 from tickwork.cli.runs import echo_runs
-from tickwork.exceptions import JobLookupError
-from tickwork.job import Job
+from tickwork.exceptions import JobLookupError, RunFailedError
+from tickwork.job import OPTIONS, Job
 from tickwork.jobjson import job_to_json
 from tickwork.run import Outcome
 from tickwork.scheduler import Scheduler
@@ -203,7 +202,9 @@ def run_job(as_json: bool, job_id: str) -> None:
         with open_scheduler() as scheduler:
             _run_now(scheduler, job_id, as_json)
     except KeyboardInterrupt:
-        raise CliError(f"job {job_id} interrupted; its run is recorded as interrupted") from None
+        raise RunFailedError(
+            f"job {job_id} interrupted; its run is recorded as interrupted"
+        ) from None
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
@@ -223,7 +224,7 @@ def _run_now(scheduler: Scheduler, job_id: str, as_json: bool) -> None:
         duration = f" in {run.duration:.3f} s" if run.duration is not None else ""
         click.echo(f"ran job {job_id} (run {run.id}): {run.outcome.value}{duration}")
     if run.outcome is not Outcome.SUCCEEDED:
-        raise CliError(f"job {job_id} {run.outcome.value}: {run.error}")
+        raise RunFailedError(f"job {job_id} {run.outcome.value}: {run.error}")
 
 
 def _next(job: Job, scheduler: Scheduler) -> str:
@@ -246,11 +247,7 @@ def _echo_job(job: Job, scheduler: Scheduler) -> None:
         ("kwargs", job.kwargs),
         ("trigger", job.trigger),
         ("next run", _next(job, scheduler)),
-        ("executor", job.executor),
-        ("misfire grace", job.misfire_grace_time),
-        ("coalesce", job.coalesce),
-        ("max instances", job.max_instances),
-        ("rerun lost", job.rerun_lost),
+        *((spec.label, getattr(job, spec.attr)) for spec in OPTIONS if spec.key != "name"),
     ]
     if job.broken_reason:
         details.append(

@@ -28,7 +28,7 @@ from tickwork.events import (
     JobSubmissionEvent,
     SchedulerEvent,
 )
-from tickwork.exceptions import NodeLookupError, StoreError
+from tickwork.exceptions import ConfigurationError, NodeLookupError, StoreError
 from tickwork.executors.base import (
     ExecutionContext,
     Executor,
@@ -82,28 +82,35 @@ class EngineSettings:
         for name in ("batch_size", "poll_interval", "max_idle", "heartbeat_interval"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
+                raise ConfigurationError(
+                    f"{name} must be a positive number, got {value!r}", field=name
+                )
         if self.node_timeout <= self.heartbeat_interval:
-            raise ValueError(
+            raise ConfigurationError(
                 f"node_timeout ({self.node_timeout}) must exceed heartbeat_interval "
-                f"({self.heartbeat_interval})"
+                f"({self.heartbeat_interval})",
+                field="node_timeout",
             )
         if not 0 <= self.claim_ahead < self.node_timeout:
-            raise ValueError(
-                f"claim_ahead must be at least 0 and below node_timeout, got {self.claim_ahead}"
+            raise ConfigurationError(
+                f"claim_ahead must be at least 0 and below node_timeout, got {self.claim_ahead}",
+                field="claim_ahead",
             )
         if (
             isinstance(self.min_interval, bool)
             or not isinstance(self.min_interval, int | float)
             or not 0 <= self.min_interval <= MAX_DURATION.total_seconds()
         ):
-            raise ValueError(
-                f"min_interval must be a number of seconds >= 0, got {self.min_interval!r}"
+            raise ConfigurationError(
+                f"min_interval must be a number of seconds >= 0, got {self.min_interval!r}",
+                field="min_interval",
             )
         for name in ("run_retention", "shutdown_grace"):
             value = getattr(self, name)
             if value is not None and not value > 0:
-                raise ValueError(f"{name} must be positive or None, got {value}")
+                raise ConfigurationError(
+                    f"{name} must be positive or None, got {value}", field=name
+                )
 
 
 class Engine:

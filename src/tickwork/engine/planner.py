@@ -154,7 +154,7 @@ def _plan_job(
                 Fire(
                     job_id=job.id,
                     func_ref=job.func_ref,
-                    args=job.args,
+                    args=list(job.args),
                     kwargs=job.kwargs,
                     executor=job.executor,
                     scheduled_time=run_time,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from multiprocessing.connection import wait
 
 from tickwork.clock import SystemClock
+from tickwork.exceptions import WorkerDiedError
 from tickwork.executors import process_starts
 from tickwork.executors.base import (
     ExecutionContext,
@@ -26,13 +27,6 @@ from tickwork.refs import import_ref
 from tickwork.store.base import Fire
 
 logger = logging.getLogger(__name__)
-
-
-class WorkerDiedError(RuntimeError):
-    """A pool's worker process ended while running (or holding) the fire.
-
-    Not a TickworkError: it is a run's failure as kept in history, never raised to callers.
-    """
 
 
 class ProcessPoolExecutor(Executor):

@@ -18,12 +18,12 @@ from flask import Flask
 from flask.helpers import get_debug_flag
 
 from tickwork.api import ApiAuth, ApiContext, install_api
-from tickwork.api.jobinput import flatten_trigger, trusted_job_specs
 from tickwork.dashboard import install_dashboard
 from tickwork.events import EVENT_ALL, SchedulerEvent
 from tickwork.exceptions import ConfigurationError
 from tickwork.flask.config import ATTRIBUTE_KEYS, FlaskSettings, read_settings
 from tickwork.job import Job
+from tickwork.jobbuild import config_job_specs, flatten_trigger
 from tickwork.node import Node, SchedulerState
 from tickwork.run import Run
 from tickwork.scheduler import STATE_STOPPED, Scheduler
@@ -163,7 +163,7 @@ class APScheduler:
         Config is code: on every start it states what the jobs are, so a stored job with the
         same id is replaced (as ``@task`` does) instead of failing with a conflict.
         """
-        specs = trusted_job_specs(jobs, "SCHEDULER_JOBS")
+        specs = config_job_specs(jobs, "SCHEDULER_JOBS")
         if specs:
             self.scheduler.add_jobs(specs, replace_existing=True)
 

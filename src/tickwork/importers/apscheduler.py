@@ -32,7 +32,8 @@ from tickwork.importers.apscheduler_store import (
     require_apscheduler,
 )
 from tickwork.importers.report import ConvertedJob, FailedJob, ImportReport
-from tickwork.job import Job, validate_job
+from tickwork.job import OPTION_DEFAULTS, Job, job_kwargs, validate_job
+from tickwork.jobbuild import job_spec
 from tickwork.scheduler import Scheduler
 from tickwork.tasks import TaskRegistry
 from tickwork.triggers import Trigger, build_trigger
@@ -76,13 +77,13 @@ def import_apscheduler(
     rows = read_rows(source_url, table)
     registry = scheduler.registry if scheduler is not None else TaskRegistry()
     executors: Collection[str] = scheduler.executors if scheduler is not None else {"default"}
-    rerun_lost = bool(scheduler.job_defaults["rerun_lost"]) if scheduler is not None else False
+    defaults = scheduler.job_defaults if scheduler is not None else OPTION_DEFAULTS
     converted: list[ConvertedJob] = []
     failed: list[FailedJob] = []
     for row in rows:
         try:
             converted.append(
-                convert_row(row, registry=registry, executors=executors, rerun_lost=rerun_lost)
+                convert_row(row, registry=registry, executors=executors, defaults=defaults)
             )
         except ConfigurationError as exc:
             failed.append(FailedJob(row.id, str(exc)))
@@ -93,7 +94,7 @@ def import_apscheduler(
         failed = sorted([*failed, *taken], key=lambda item: item.id)
     held_back = all_or_nothing and bool(failed)
     if scheduler is not None and not dry_run and not held_back and converted:
-        specs = [_spec(item.job) for item in converted]
+        specs = [job_spec(item.job) for item in converted]
         scheduler.add_jobs(specs, replace_existing=replace_existing)
     return ImportReport(
         source=display_url(source_url),
@@ -110,13 +111,14 @@ def convert_row(
     *,
     registry: TaskRegistry,
     executors: Collection[str] = ("default",),
-    rerun_lost: bool = False,
+    defaults: Mapping[str, Any] = OPTION_DEFAULTS,
 ) -> ConvertedJob:
     """Convert one stored APScheduler job.
 
     The function reference is resolved through ``registry`` (importing its module, as
     :meth:`Scheduler.add_job` does), so run the import where the application's modules
     are importable. Lambdas and nested functions are refused without importing anything.
+    Options APScheduler's job state does not hold (tickwork's own) take ``defaults``.
 
     :raises ConfigurationError: (usually :class:`InvalidJobError`) naming what cannot be
         converted.
@@ -148,11 +150,8 @@ def convert_row(
         kwargs=dict(kwargs),
         name=state.get("name") or func_ref.rpartition(":")[2],
         executor=_executor(state.get("executor", "default"), executors, warnings),
-        misfire_grace_time=state.get("misfire_grace_time"),
-        coalesce=state.get("coalesce", True),
-        max_instances=state.get("max_instances", 1),
-        rerun_lost=rerun_lost,
         next_run_time=next_run_time,
+        **job_kwargs({key: state.get(key, default) for key, default in defaults.items()}),
     )
     return ConvertedJob(validate_job(job), tuple(warnings))
 
@@ -418,21 +417,3 @@ def _split_taken(
                 )
             )
     return free, taken
-
-
-def _spec(job: Job) -> dict[str, Any]:
-    """:meth:`Scheduler.add_jobs` arguments that rebuild ``job`` exactly."""
-    return {
-        "id": job.id,
-        "func": job.func_ref,
-        "trigger": job.trigger,
-        "args": job.args,
-        "kwargs": job.kwargs,
-        "name": job.name,
-        "executor": job.executor,
-        "misfire_grace_time": job.misfire_grace_time,
-        "coalesce": job.coalesce,
-        "max_instances": job.max_instances,
-        "rerun_lost": job.rerun_lost,
-        "next_run_time": job.next_run_time,
-    }

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from flask import Flask, Response, redirect
 
 from tickwork.api import ApiAuth, ApiContext, HTTPBasicAuth, install_api
-from tickwork.api.jobinput import trusted_job_specs
 from tickwork.config import ServiceConfig
 from tickwork.dashboard import DASHBOARD_PATH, install_dashboard
 from tickwork.exceptions import ConfigurationError
 from tickwork.flask import APScheduler
+from tickwork.jobbuild import config_job_specs
 from tickwork.loading import LoadedApp
 from tickwork.metrics import SchedulerMetrics, install_metrics
 from tickwork.scheduler import Scheduler
@@ -30,7 +30,7 @@ def add_configured_jobs(scheduler: Scheduler, config: ServiceConfig) -> int:
 
     As with ``SCHEDULER_JOBS``, the file states what these jobs are at every start.
     """
-    specs = trusted_job_specs(config.jobs, "jobs")
+    specs = config_job_specs(config.jobs, "jobs")
     if specs:
         scheduler.add_jobs(specs, replace_existing=True)
     return len(specs)

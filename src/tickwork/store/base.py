@@ -15,11 +15,10 @@ from typing import Any
 from tickwork.job import Job
 from tickwork.node import Node, PauseState, SchedulerState
 from tickwork.run import Outcome, Run, RunResult, RunStart
-from tickwork.triggers import Trigger
 
 
-@dataclass(frozen=True, slots=True)
-class DueJob:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DueJob(Job):
     """A job whose ``next_run_time`` has come, as locked by a claim.
 
     ``running`` counts this job's unfinished runs across the whole cluster, so
@@ -28,16 +27,6 @@ class DueJob:
     already, whatever an edit since did to ``next_run_time``.
     """
 
-    id: str
-    func_ref: str
-    args: list[Any]
-    kwargs: dict[str, Any]
-    trigger: Trigger
-    executor: str
-    misfire_grace_time: float | None
-    coalesce: bool
-    max_instances: int
-    rerun_lost: bool
     next_run_time: datetime
     running: int
     last_claimed: datetime | None = None
@@ -261,9 +250,10 @@ class Store(ABC):
     def reap_dead_nodes(self, timeout: float) -> list[LostRun]:
         """Declare nodes silent for ``timeout`` seconds dead and mark their runs ``lost``.
 
-        For jobs with ``rerun_lost`` set the lost fire is scheduled again right away by
-        pulling the job's ``next_run_time`` forward. A one-shot job with ``rerun_lost`` is
-        kept (with no next run time) until its run ends, so there is a job to run again.
+        For jobs whose option says lost fires are rerun (see :class:`~tickwork.job.Job`),
+        the lost fire is scheduled again right away by pulling the job's
+        ``next_run_time`` forward. Such a one-shot job is kept (with no next run time)
+        until its run ends, so there is a job to run again.
         """
 
     @abstractmethod

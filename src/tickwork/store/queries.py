@@ -179,17 +179,7 @@ def select_due_jobs(horizon: datetime, limit: int) -> Select[Any]:
     """
     return (
         select(
-            jobs.id,
-            jobs.func,
-            _raw_json(jobs.args),
-            _raw_json(jobs.kwargs),
-            jobs.trigger,
-            jobs.executor,
-            jobs.misfire_grace_time,
-            jobs.coalesce,
-            jobs.max_instances,
-            jobs.rerun_lost,
-            jobs.next_run_time,
+            *_job_columns(),
             _last_claimed().label("last_claimed"),
         )
         .where(jobs.next_run_time <= literal(horizon, UTCDateTime))

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from tickwork.limits import MAX_ID_LENGTH
 from tickwork.store.types import UTCDateTime
 
 metadata = MetaData()
@@ -56,7 +57,7 @@ nodes_table = Table(
 jobs_table = Table(
     "tickwork_jobs",
     metadata,
-    Column("id", String(191), primary_key=True),
+    Column("id", String(MAX_ID_LENGTH), primary_key=True),
     Column("name", Text, nullable=False),
     Column("func", Text, nullable=False),
     Column("args", _json, nullable=False),
@@ -81,7 +82,7 @@ runs_table = Table(
     "tickwork_runs",
     metadata,
     Column("id", _run_id, primary_key=True, autoincrement=True),
-    Column("job_id", String(191), nullable=False),
+    Column("job_id", String(MAX_ID_LENGTH), nullable=False),
     Column("scheduled_time", UTCDateTime, nullable=False),
     Column("node_id", String(64), nullable=True),
     Column("outcome", String(16), nullable=False),

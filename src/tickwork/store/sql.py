@@ -30,7 +30,7 @@ from tickwork.exceptions import (
     StoreError,
     TickworkError,
 )
-from tickwork.job import Job
+from tickwork.job import Job, job_kwargs, job_values
 from tickwork.node import Node, NodeState, PauseState, SchedulerState
 from tickwork.run import Outcome, Run, RunResult, RunStart
 from tickwork.store import queries as q
@@ -670,17 +670,8 @@ def _job_to_row(job: Job, now: datetime, encoded: dict[int, str] | None = None) 
             id(job.trigger), encode_trigger(job.trigger)
         )
     return {
-        "id": job.id,
-        "name": job.name,
-        "func": job.func_ref,
-        "args": list(job.args),
-        "kwargs": job.kwargs,
+        **job_values(job),
         "trigger": trigger,
-        "executor": job.executor,
-        "misfire_grace_time": job.misfire_grace_time,
-        "coalesce": job.coalesce,
-        "max_instances": job.max_instances,
-        "rerun_lost": job.rerun_lost,
         "next_run_time": None if broken_reason else job.next_run_time,
         "broken_reason": broken_reason,
         "broken_at": (job.broken_at or now) if broken_reason else None,
@@ -704,22 +695,11 @@ def _row_to_job(row: Row[Any]) -> Job:
     except Exception as exc:  # one row's bad data is that row's
         args, kwargs = (), {}
         broken_reason = broken_reason or f"the stored job cannot be read: {_describe(exc)}"
-    return Job(
-        id=row.id,
-        func_ref=row.func,
-        trigger=read_trigger(row.trigger),
-        args=args,
-        kwargs=kwargs,
-        name=row.name,
-        executor=row.executor,
-        misfire_grace_time=row.misfire_grace_time,
-        coalesce=row.coalesce,
-        max_instances=row.max_instances,
-        rerun_lost=row.rerun_lost,
-        next_run_time=row.next_run_time,
-        broken_reason=broken_reason,
-        broken_at=row.broken_at,
+    values = job_kwargs(row._mapping)
+    values.update(
+        trigger=read_trigger(row.trigger), args=args, kwargs=kwargs, broken_reason=broken_reason
     )
+    return Job(**values)
 
 
 def _decode_due_jobs(
@@ -738,21 +718,14 @@ def _decode_due_jobs(
 
 
 def _row_to_due_job(row: Row[Any], running: int) -> DueJob:
-    return DueJob(
-        id=row.id,
-        func_ref=row.func,
-        args=_load_json(row.args),
-        kwargs=_load_json(row.kwargs),
+    """The due job of a locked row; raises when its data cannot be decoded."""
+    values = job_kwargs(row._mapping)
+    values.update(
         trigger=decode_trigger(row.trigger),
-        executor=row.executor,
-        misfire_grace_time=row.misfire_grace_time,
-        coalesce=row.coalesce,
-        max_instances=row.max_instances,
-        rerun_lost=row.rerun_lost,
-        next_run_time=row.next_run_time,
-        running=running,
-        last_claimed=row.last_claimed,
+        args=tuple(_load_json(row.args)),
+        kwargs=_load_json(row.kwargs),
     )
+    return DueJob(**values, running=running, last_claimed=row.last_claimed)
 
 
 def _run_row(
