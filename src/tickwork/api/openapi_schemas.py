@@ -13,6 +13,7 @@ from tickwork.limits import (
     MAX_ID_LENGTH,
     MAX_INT32,
 )
+from tickwork.node import NodeState
 from tickwork.run import Outcome
 
 #: Every outcome a run can have, as the API spells them.
@@ -199,7 +200,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "host": {"type": "string"},
             "pid": {"type": "integer"},
             "version": {"type": "string"},
-            "state": {"type": "string", "enum": ["running", "stopped", "dead"]},
+            "state": {"type": "string", "enum": [state.value for state in NodeState]},
             "is_paused": {"type": "boolean"},
             "started_at": _DATETIME,
             "heartbeat_at": _DATETIME,

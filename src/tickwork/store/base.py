@@ -14,7 +14,7 @@ from typing import Any
 
 from tickwork.job import Job
 from tickwork.node import Node, PauseState, SchedulerState
-from tickwork.run import Outcome, Run, RunResult, RunStart
+from tickwork.run import Outcome, Run, RunResult, RunStart, SkipReason
 from tickwork.triggers import Trigger
 
 
@@ -58,6 +58,17 @@ class Fire:
     coalesced: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A fire time a claim records as ``missed``: why (``reason``), and the sentence kept
+    as the run's error (``detail``)."""
+
+    job_id: str
+    scheduled_time: datetime
+    reason: SkipReason
+    detail: str
+
+
 @dataclass(slots=True)
 class ClaimPlan:
     """What the engine decided for a batch of due jobs; applied by the store atomically.
@@ -72,7 +83,7 @@ class ClaimPlan:
 
     next_run_times: dict[str, datetime | None] = field(default_factory=dict)
     fires: list[Fire] = field(default_factory=list)
-    skipped: list[tuple[str, datetime, str]] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
     coalesced: dict[str, int] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
 
