@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import make_url
 
-from tests.conftest import eventually
+from tests.conftest import _libpq, eventually
 from tickwork.clock import ManualClock
 from tickwork.engine.planner import plan_claim
 from tickwork.exceptions import DatabaseUnavailableError
@@ -31,10 +30,6 @@ pytestmark = pytest.mark.postgres
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 NODE = "node-a"
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture
