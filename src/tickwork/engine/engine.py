@@ -218,6 +218,11 @@ class Engine:
         with self._fence_lock:
             if self.node_id != node_id:
                 return  # another thread fenced it already
+            if self._stopping.is_set():
+                # stopping (or unhealthy and marked stopped): drop what was claimed under
+                # the old id, but do not join the cluster again
+                self.node_id = new_node_id()
+                return
             logger.error(
                 "node %s was declared dead by the cluster (no heartbeat for %.0f s); "
                 "dropping what it claimed and rejoining under a new id",
