@@ -124,3 +124,11 @@ def echo(value: object) -> object:
 def keyboard_interrupt() -> None:
     """What Ctrl+C (or ``tickwork jobs run``'s SIGTERM handler) raises inside a job."""
     raise KeyboardInterrupt
+
+
+async def async_wait_for_gate(timeout: float = 30.0) -> None:
+    """Wait on the event loop, without blocking it, until the gate opens."""
+    for _ in range(int(timeout / 0.01)):
+        if gate.is_set():
+            return
+        await asyncio.sleep(0.01)

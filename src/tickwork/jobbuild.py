@@ -236,7 +236,7 @@ class JobBuilder:
                 trigger_args = {"run_date": self.clock.now()}
             trigger = "date"
         timezone = trigger_args.pop("timezone", None) or self.timezone
-        return build_trigger(trigger, timezone=timezone, **trigger_args)
+        return build_trigger(trigger, timezone=timezone, now=self.clock.now(), **trigger_args)
 
     def first_fire_time(self, trigger: Trigger) -> datetime:
         """The trigger's first fire time from now, refusing schedules the cluster should not

@@ -33,6 +33,7 @@ from tickwork.events import (
     SchedulerEvent,
 )
 from tickwork.exceptions import TickworkError
+from tickwork.run import Outcome
 from tickwork.scheduler import STATE_PAUSED, Scheduler
 
 logger = logging.getLogger(__name__)
@@ -40,11 +41,11 @@ logger = logging.getLogger(__name__)
 #: Outcome label of each event that ends a fire. A fire refused by ``max_instances`` is
 #: stored as ``missed``, so it is counted as one.
 _OUTCOMES = {
-    EVENT_JOB_EXECUTED: "succeeded",
-    EVENT_JOB_ERROR: "failed",
-    EVENT_JOB_MISSED: "missed",
-    EVENT_JOB_MAX_INSTANCES: "missed",
-    EVENT_JOB_LOST: "lost",
+    EVENT_JOB_EXECUTED: Outcome.SUCCEEDED.value,
+    EVENT_JOB_ERROR: Outcome.FAILED.value,
+    EVENT_JOB_MISSED: Outcome.MISSED.value,
+    EVENT_JOB_MAX_INSTANCES: Outcome.MISSED.value,
+    EVENT_JOB_LOST: Outcome.LOST.value,
 }
 _EVENTS = EVENT_JOB_SUBMITTED | sum(_OUTCOMES)
 

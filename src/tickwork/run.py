@@ -21,6 +21,15 @@ class Outcome(StrEnum):
     INTERRUPTED = "interrupted"
 
 
+class SkipReason(StrEnum):
+    """Why a claim recorded a fire as ``missed`` instead of running it."""
+
+    #: Claimed later than the job's ``misfire_grace_time`` allows.
+    MISFIRED = "misfired"
+    #: The job had ``max_instances`` runs going already.
+    MAX_INSTANCES = "max_instances"
+
+
 @dataclass(frozen=True, slots=True)
 class Run:
     """A run as stored in history."""

@@ -15,6 +15,7 @@ from tickwork.engine.planner import (
     MAX_CATCH_UP,
     plan_claim,
 )
+from tickwork.run import SkipReason
 from tickwork.store.base import DueJob
 from tickwork.triggers import DateTrigger, IntervalTrigger, Trigger
 
@@ -60,9 +61,9 @@ def test_on_time_fire_runs_and_advances() -> None:
 def test_late_beyond_grace_is_missed() -> None:
     plan = plan_claim([due(grace=1.0)], at(1.5))
     assert plan.fires == []
-    ((job_id, moment, reason),) = plan.skipped
-    assert (job_id, moment) == ("job", T0)
-    assert "misfire_grace_time" in reason
+    (skip,) = plan.skipped
+    assert (skip.job_id, skip.scheduled_time, skip.reason) == ("job", T0, SkipReason.MISFIRED)
+    assert "misfire_grace_time" in skip.detail
 
 
 def test_no_grace_runs_however_late() -> None:
@@ -73,7 +74,7 @@ def test_no_grace_runs_however_late() -> None:
 def test_without_coalesce_each_overdue_time_is_judged() -> None:
     plan = plan_claim([due(grace=1.0, coalesce=False, max_instances=5)], at(20.5))
     assert [fire.scheduled_time for fire in plan.fires] == [at(20)]
-    assert [moment for _, moment, _ in plan.skipped] == [at(0), at(10)]
+    assert [skip.scheduled_time for skip in plan.skipped] == [at(0), at(10)]
     assert plan.next_run_times["job"] == at(30)
 
 
@@ -87,8 +88,9 @@ def test_coalesce_runs_only_the_latest_overdue_time() -> None:
 def test_max_instances_counts_running_runs() -> None:
     plan = plan_claim([due(max_instances=2, running=2)], at(0))
     assert plan.fires == []
-    ((_, _, reason),) = plan.skipped
-    assert "max_instances" in reason
+    (skip,) = plan.skipped
+    assert skip.reason is SkipReason.MAX_INSTANCES
+    assert "max_instances" in skip.detail
 
 
 def test_max_instances_limits_catch_up_within_one_claim() -> None:
@@ -165,7 +167,7 @@ def test_coalesced_fire_counts_the_fire_times_it_stands_for() -> None:
 def test_coalesced_fire_skipped_as_late_keeps_the_count() -> None:
     plan = plan_claim([due(grace=1.0)], at(35))
     assert plan.fires == []
-    assert [(job_id, moment) for job_id, moment, _ in plan.skipped] == [("job", at(30))]
+    assert [(skip.job_id, skip.scheduled_time) for skip in plan.skipped] == [("job", at(30))]
     assert plan.coalesced == {"job": 3}
 
 

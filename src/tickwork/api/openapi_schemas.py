@@ -9,6 +9,7 @@ from typing import Any
 
 from tickwork.job import OPTIONS
 from tickwork.limits import LIST_ARGUMENTS_BYTES, MAX_ID_LENGTH
+from tickwork.node import NodeState
 from tickwork.run import Outcome
 
 #: Every outcome a run can have, as the API spells them.
@@ -178,7 +179,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "host": {"type": "string"},
             "pid": {"type": "integer"},
             "version": {"type": "string"},
-            "state": {"type": "string", "enum": ["running", "stopped", "dead"]},
+            "state": {"type": "string", "enum": [state.value for state in NodeState]},
             "is_paused": {"type": "boolean"},
             "started_at": _DATETIME,
             "heartbeat_at": _DATETIME,

@@ -39,8 +39,9 @@ from tickwork.executors.base import (
 )
 from tickwork.limits import DEFAULT_MIN_INTERVAL, MAX_DURATION
 from tickwork.node import Node, NodeState, PauseState
-from tickwork.run import Outcome, RunResult, RunStart
+from tickwork.run import Outcome, RunResult, RunStart, SkipReason
 from tickwork.store.base import ClaimPlan, Fire, Store
+from tickwork.store.retry import backoff
 from tickwork.supervision import Health, contained, describe, supervised_thread
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,10 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._pause = PauseState(global_paused=False, node_paused=False)
         self._pause_version = 0
+        # Taken for the check-then-apply of pause state (heartbeat, claim and API threads)
+        # and for every read or change of ``_in_flight`` (claim, workers, recorder,
+        # heartbeat); held only for dictionary operations, never across a call out.
+        self._lock = threading.Lock()
         #: Whether every internal thread still works; see :mod:`tickwork.supervision`.
         self.health = Health()
         self.health.observe(self._on_unhealthy)
@@ -223,6 +228,11 @@ class Engine:
         with self._fence_lock:
             if self.node_id != node_id:
                 return  # another thread fenced it already
+            if self._stopping.is_set():
+                # stopping (or unhealthy and marked stopped): drop what was claimed under
+                # the old id, but do not join the cluster again
+                self.node_id = new_node_id()
+                return
             logger.error(
                 "node %s was declared dead by the cluster (no heartbeat for %.0f s); "
                 "dropping what it claimed and rejoining under a new id",
@@ -259,7 +269,8 @@ class Engine:
 
     def _claimed_by(self, key: tuple[str, datetime]) -> str:
         """The node id a fire in flight was claimed under (this node's for any other)."""
-        entry = self._in_flight.get(key)
+        with self._lock:
+            entry = self._in_flight.get(key)
         return self.node_id if entry is None else entry[1]
 
     def _lease_expired(self) -> bool:
@@ -339,7 +350,9 @@ class Engine:
     def _interrupt_running(self) -> None:
         """Record every run this node still has going as ``interrupted``, in one write."""
         self._recorder.stop()  # first write what did finish
-        pending = [fire for fire, _ in self._in_flight.values()]
+        with self._lock:
+            pending = [fire for fire, _ in self._in_flight.values()]
+            self._in_flight.clear()
         self.interrupted = len(pending)
         if not pending:
             return
@@ -364,7 +377,6 @@ class Engine:
             for fire in pending
         ]
         contained("recording interrupted runs", self.store.finish_runs, results)
-        self._in_flight.clear()
 
     def _on_unhealthy(self, reason: str) -> None:
         """A thread of this node cannot go on: stop claiming and leave the cluster, so the
@@ -450,8 +462,9 @@ class Engine:
 
     def set_pause(self, pause: PauseState) -> None:
         """Take a pause change this process just committed; it wins over older reads."""
-        self._pause_version += 1
-        self._apply_pause(pause)
+        with self._lock:
+            self._pause_version += 1
+            self._apply_pause(pause)
 
     def observe_pause(self, pause: PauseState, version: int) -> None:
         """Take pause state read from the store (heartbeat, claim).
@@ -459,10 +472,12 @@ class Engine:
         ``version`` is :meth:`pause_version` from before the read; if a local change came
         in meanwhile, the read may predate it and is dropped.
         """
-        if version == self._pause_version:
-            self._apply_pause(pause)
+        with self._lock:
+            if version == self._pause_version:
+                self._apply_pause(pause)
 
     def _apply_pause(self, pause: PauseState) -> None:
+        """Call with the lock held."""
         was_paused = self._pause.paused
         self._pause = pause
         if was_paused and not pause.paused:
@@ -494,7 +509,7 @@ class Engine:
                 failures = 0
             except StoreError as exc:
                 failures += 1
-                delay = min(0.1 * 2**failures, 5.0)
+                delay = backoff(failures)
                 logger.warning("claim failed (%s); retrying in %.1f s", exc, delay)
             except Exception as exc:
                 logger.exception("unexpected error in the engine loop: %s", describe(exc))
@@ -522,7 +537,7 @@ class Engine:
         # start after a short claim, and the rest are claimed in large, cheap batches.
         limit = min(_FIRST_BATCH, self.settings.batch_size)
         while True:
-            version = self._pause_version
+            version = self.pause_version()
             claim_started = time.perf_counter()
             node_id = self.node_id
             result = self.store.claim_due(node_id, plan_claim, limit=limit, look_ahead=look_ahead)
@@ -565,8 +580,11 @@ class Engine:
         """Start or hold the fires ``node_id`` (this node's id at the claim) claimed."""
         now = self._clock.now()
         ahead = []
+        with self._lock:
+            self._in_flight.update(
+                ((fire.job_id, fire.scheduled_time), (fire, node_id)) for fire in plan.fires
+            )
         for fire in plan.fires:
-            self._in_flight[fire.job_id, fire.scheduled_time] = (fire, node_id)
             if fire.scheduled_time <= now:
                 self.submit(fire)
             else:
@@ -574,17 +592,21 @@ class Engine:
         if ahead:
             self._dispatcher.hold(ahead)
         if plan.skipped and self._wants(EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES):
-            for job_id, run_time, reason in plan.skipped:
-                if reason.startswith("max_instances"):
+            for skip in plan.skipped:
+                if skip.reason is SkipReason.MAX_INSTANCES:
                     self.emit_event(
                         JobSubmissionEvent(
-                            EVENT_JOB_MAX_INSTANCES, job_id=job_id, scheduled_run_times=(run_time,)
+                            EVENT_JOB_MAX_INSTANCES,
+                            job_id=skip.job_id,
+                            scheduled_run_times=(skip.scheduled_time,),
                         )
                     )
                 else:
                     self.emit_event(
                         JobExecutionEvent(
-                            EVENT_JOB_MISSED, job_id=job_id, scheduled_run_time=run_time
+                            EVENT_JOB_MISSED,
+                            job_id=skip.job_id,
+                            scheduled_run_time=skip.scheduled_time,
                         )
                     )
 
@@ -599,7 +621,8 @@ class Engine:
 
     def _submit_counted(self, fire: Fire) -> None:
         """:meth:`submit` for a fire whose outcome the recorder expects already."""
-        self._in_flight.setdefault((fire.job_id, fire.scheduled_time), (fire, self.node_id))
+        with self._lock:
+            self._in_flight.setdefault((fire.job_id, fire.scheduled_time), (fire, self.node_id))
         executor = self._executors.get(fire.executor)
         try:
             if executor is None:
@@ -625,7 +648,8 @@ class Engine:
         failed, so the engine never got the fires; without this they would stay
         ``running`` for as long as the node lives.
         """
-        known = set(self._in_flight)
+        with self._lock:
+            known = set(self._in_flight)
         cutoff = self._clock.now() - timedelta(seconds=older_than)
         orphans = [
             (run.job_id, run.scheduled_time)
@@ -644,8 +668,9 @@ class Engine:
             self.wake()
 
     def _report_finished(self, batch: list[Finished]) -> None:
-        for finished in batch:
-            self._in_flight.pop((finished.fire.job_id, finished.fire.scheduled_time), None)
+        with self._lock:
+            for finished in batch:
+                self._in_flight.pop((finished.fire.job_id, finished.fire.scheduled_time), None)
         if not self._wants(EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED):
             return
         codes = {

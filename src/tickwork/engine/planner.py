@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from tickwork.store.base import ClaimPlan, DueJob, Fire
+from tickwork.run import SkipReason
+from tickwork.store.base import ClaimPlan, DueJob, Fire, Skip
 from tickwork.triggers import Trigger
 
 logger = logging.getLogger(__name__)
@@ -127,9 +128,10 @@ def _plan_job(
         lateness = (now - run_time).total_seconds()
         if job.misfire_grace_time is not None and lateness > job.misfire_grace_time:
             plan.skipped.append(
-                (
+                Skip(
                     job.id,
                     run_time,
+                    SkipReason.MISFIRED,
                     f"claimed {lateness:.3f} s late, beyond misfire_grace_time "
                     f"{job.misfire_grace_time:g} s",
                 )
@@ -142,9 +144,10 @@ def _plan_job(
             break
         elif instances >= job.max_instances:
             plan.skipped.append(
-                (
+                Skip(
                     job.id,
                     run_time,
+                    SkipReason.MAX_INSTANCES,
                     f"max_instances reached ({job.max_instances} already running)",
                 )
             )

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from tickwork.exceptions import DatabaseUnavailableError
 from tickwork.executors.base import Finished
 from tickwork.run import Outcome, RunStart
 from tickwork.store.base import Fire, Store
+from tickwork.store.retry import backoff, is_transient
 from tickwork.supervision import Health, contained, supervised_thread
 
 logger = logging.getLogger(__name__)
@@ -49,12 +49,10 @@ class RunRecorder:
         store: Store,
         after_write: Callable[[list[Finished]], None],
         health: Health,
-        retry_delay: float = 0.5,
     ) -> None:
         self._store = store
         self._after_write = after_write
         self._health = health
-        self._retry_delay = retry_delay
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._idle = threading.Condition()
@@ -162,7 +160,6 @@ class RunRecorder:
                 return batch
             except Exception as exc:
                 failures += 1
-                transient = isinstance(exc, DatabaseUnavailableError)
                 stopping_too_long = (
                     self._stopping and time.monotonic() - started > _GIVE_UP_WHEN_STOPPING
                 )
@@ -171,10 +168,10 @@ class RunRecorder:
                         "dropping %d run outcomes that cannot be recorded: %s", len(batch), exc
                     )
                     return []
-                if not transient and failures >= 3:
+                if not is_transient(exc) and failures >= 3:
                     return self._store_one_by_one(batch, exc)
                 logger.warning("cannot record %d run outcomes (%s); retrying", len(batch), exc)
-                time.sleep(min(self._retry_delay * failures, 5.0))
+                time.sleep(backoff(failures))
 
     def _store_one_by_one(self, batch: list[Finished], batch_error: Exception) -> list[Finished]:
         if len(batch) > 1:

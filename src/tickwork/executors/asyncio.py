@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+from concurrent.futures import Future
+from datetime import datetime
 
 from tickwork.executors.base import (
     ExecutionContext,
     Executor,
     Finished,
+    cancelled,
     failure,
     run_fire,
     run_fire_async,
@@ -30,9 +33,11 @@ class AsyncIOExecutor(Executor):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._context: ExecutionContext | None = None
+        self._closing = False
 
     def start(self, context: ExecutionContext) -> None:
         self._context = context
+        self._closing = False
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = supervised_thread("tickwork-asyncio", loop.run_forever, context.health)
@@ -40,21 +45,41 @@ class AsyncIOExecutor(Executor):
 
     def submit(self, fire: Fire) -> None:
         assert self._loop is not None, "executor not started"
-        asyncio.run_coroutine_threadsafe(self._run(fire), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._run(fire), self._loop)
+        future.add_done_callback(lambda done: self._dropped(fire, done))
+
+    def _dropped(self, fire: Fire, done: Future[None]) -> None:
+        """A task cancelled before its first step never ran :meth:`_run`: report it."""
+        if done.cancelled():
+            assert self._context is not None
+            cancelled(self._context, fire)
 
     async def _run(self, fire: Fire) -> None:
         context = self._context
         assert context is not None
+        started: list[datetime] = []
+
+        def on_started(fire: Fire, at: datetime) -> None:
+            started.append(at)
+            if context.on_started is not None:
+                context.on_started(fire, at)
+
         finished: Finished
         try:
             func = context.resolve(fire.func_ref)
             if inspect.iscoroutinefunction(func):
-                finished = await run_fire_async(fire, func, context.clock, context.on_started)
+                finished = await run_fire_async(fire, func, context.clock, on_started)
             else:
                 finished = await asyncio.to_thread(
-                    run_fire, fire, func, context.clock, context.call_wrapper, context.on_started
+                    run_fire, fire, func, context.clock, context.call_wrapper, on_started
                 )
-        except BaseException as exc:  # resolving failed, or this task itself was cancelled
+        except asyncio.CancelledError as exc:  # this task itself was cancelled
+            if self._closing and not started:
+                cancelled(context, fire)
+                return
+            # a plain function's thread cannot be stopped; its outcome is no longer awaited
+            finished = failure(fire, started[0] if started else None, context.clock.now(), exc)
+        except BaseException as exc:  # resolving failed
             finished = failure(fire, None, context.clock.now(), exc)
         context.on_finished(finished)
 
@@ -64,10 +89,27 @@ class AsyncIOExecutor(Executor):
             return
         if wait:
             asyncio.run_coroutine_threadsafe(_drain(), loop).result()
+        else:
+            self._closing = True
+            asyncio.run_coroutine_threadsafe(_cancel_all(), loop).result()
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()
         self._loop = self._thread = None
+
+
+#: Seconds ``shutdown(wait=False)`` gives cancelled tasks to report and end.
+_CANCEL_GRACE = 1.0
+
+
+async def _cancel_all() -> None:
+    """Cancel every task on the loop except this one, and let them report."""
+    current = asyncio.current_task()
+    tasks = [task for task in asyncio.all_tasks() if task is not current]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=_CANCEL_GRACE)
 
 
 async def _drain() -> None:

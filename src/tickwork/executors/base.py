@@ -54,7 +54,8 @@ class Executor(ABC):
     """Runs fires somewhere (threads, processes, an event loop) and reports each outcome.
 
     Every submitted fire must be reported through ``on_finished`` exactly once, including
-    when it cannot even start.
+    when it cannot even start, and including ``shutdown(wait=False)``: a fire that has not
+    started by then is not started, and is reported ``missed`` (see :func:`cancelled`).
     """
 
     @abstractmethod
@@ -85,6 +86,15 @@ def missed_result(fire: Fire, now: datetime, reason: str) -> RunResult:
         finished_at=now,
         error=reason,
     )
+
+
+#: The error of a fire that an executor shut down without waiting never started.
+SHUT_DOWN = "not started: the executor was shut down before the fire's turn came"
+
+
+def cancelled(context: ExecutionContext, fire: Fire) -> None:
+    """Report a fire the executor dropped at shutdown: ``missed``, never started."""
+    context.on_finished(Finished(fire, missed_result(fire, context.clock.now(), SHUT_DOWN)))
 
 
 def _too_late(fire: Fire, now: datetime, lateness: float) -> Finished:

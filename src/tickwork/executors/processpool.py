@@ -8,7 +8,6 @@ import threading
 from concurrent.futures import Future
 from concurrent.futures import ProcessPoolExecutor as _Pool
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, datetime
 from multiprocessing.connection import wait
 
 from tickwork.clock import SystemClock
@@ -18,6 +17,7 @@ from tickwork.executors.base import (
     ExecutionContext,
     Executor,
     Finished,
+    cancelled,
     check_max_workers,
     failed_result,
     failure,
@@ -98,15 +98,18 @@ class ProcessPoolExecutor(Executor):
         starts = self._starts
         if starts is not None:
             starts.forget(fire)
+        if done.cancelled():  # by ``shutdown(wait=False)``, before the fire started
+            cancelled(context, fire)
+            return
         try:
             finished = done.result()
         except BrokenProcessPool:
             # The next submit finds the pool broken and replaces it; taking the lock here,
             # on the broken pool's thread, could deadlock with a submit in progress.
             error = WorkerDiedError(f"worker process died ({_exit_codes(pool)})")
-            finished = Finished(fire, failed_result(fire, None, datetime.now(UTC), error))
+            finished = Finished(fire, failed_result(fire, None, context.clock.now(), error))
         except BaseException as exc:
-            finished = failure(fire, None, datetime.now(UTC), exc)
+            finished = failure(fire, None, context.clock.now(), exc)
         context.on_finished(finished)
 
     def shutdown(self, wait: bool = True) -> None:
@@ -148,7 +151,10 @@ def _exit_codes(pool: _Pool) -> str:
 
 
 def _run_in_child(fire: Fire) -> Finished:
-    """Runs in the child. The exception object is dropped: it may not pickle back."""
+    """Runs in the child. The exception object is dropped: it may not pickle back.
+
+    The child judges lateness and times the run by the host's clock: a scheduler's
+    injected clock (a test's ``ManualClock``) lives in the parent and cannot follow."""
     clock = SystemClock()
     try:
         func = import_ref(fire.func_ref)

@@ -6,7 +6,14 @@ import asyncio
 import inspect
 from concurrent.futures import ThreadPoolExecutor as _Pool
 
-from tickwork.executors.base import ExecutionContext, Executor, check_max_workers, failure, run_fire
+from tickwork.executors.base import (
+    ExecutionContext,
+    Executor,
+    cancelled,
+    check_max_workers,
+    failure,
+    run_fire,
+)
 from tickwork.store.base import Fire
 
 
@@ -28,7 +35,13 @@ class ThreadPoolExecutor(Executor):
 
     def submit(self, fire: Fire) -> None:
         assert self._pool is not None, "executor not started"
-        self._pool.submit(self._run, fire)
+        future = self._pool.submit(self._run, fire)
+        # only ``shutdown(wait=False)`` cancels: the fire never started
+        future.add_done_callback(lambda done: self._dropped(fire) if done.cancelled() else None)
+
+    def _dropped(self, fire: Fire) -> None:
+        assert self._context is not None
+        cancelled(self._context, fire)
 
     def _run(self, fire: Fire) -> None:
         context = self._context

@@ -325,7 +325,7 @@ def _interval_trigger(state: dict[str, Any], warnings: _Warnings) -> Trigger:
 
 
 def _cron_trigger(state: dict[str, Any], warnings: _Warnings) -> Trigger:
-    expressions: dict[str, str] = {}
+    expressions: dict[str, Any] = {}
     for field in state["fields"]:
         name = getattr(field, "name", None)
         if not isinstance(name, str):

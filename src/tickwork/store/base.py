@@ -14,7 +14,7 @@ from typing import Any
 
 from tickwork.job import Job
 from tickwork.node import Node, PauseState, SchedulerState
-from tickwork.run import Outcome, Run, RunResult, RunStart
+from tickwork.run import Outcome, Run, RunResult, RunStart, SkipReason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +47,17 @@ class Fire:
     coalesced: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A fire time a claim records as ``missed``: why (``reason``), and the sentence kept
+    as the run's error (``detail``)."""
+
+    job_id: str
+    scheduled_time: datetime
+    reason: SkipReason
+    detail: str
+
+
 @dataclass(slots=True)
 class ClaimPlan:
     """What the engine decided for a batch of due jobs; applied by the store atomically.
@@ -61,7 +72,7 @@ class ClaimPlan:
 
     next_run_times: dict[str, datetime | None] = field(default_factory=dict)
     fires: list[Fire] = field(default_factory=list)
-    skipped: list[tuple[str, datetime, str]] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
     coalesced: dict[str, int] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
 
@@ -141,7 +152,10 @@ class Store(ABC):
 
     @abstractmethod
     def add_jobs(self, jobs: Sequence[Job], *, replace_existing: bool = False) -> None:
-        """Insert jobs; an id already taken raises ConflictError and inserts none of them."""
+        """Insert jobs; an id already taken raises ConflictError and inserts none of them.
+
+        A retry after a connection lost while committing finds its own rows, and
+        succeeds, instead of reporting them as a conflict."""
 
     @abstractmethod
     def get_job(self, job_id: str) -> Job:
@@ -194,10 +208,14 @@ class Store(ABC):
         """Lock up to ``limit`` due jobs, let ``planner`` decide, apply the plan, commit.
 
         A job row is claimable when its ``next_run_time`` is at or before ``now`` (default:
-        :meth:`now`) plus ``look_ahead`` seconds and no other transaction holds it. Nothing
-        is claimed while the global pause or this node's pause is set. Advancing
-        ``next_run_time`` and inserting the run rows happen in the same transaction, so a
-        (job, scheduled time) fires at most once.
+        :meth:`now`) plus ``look_ahead`` seconds and no other claim holds it. A row another
+        claim holds is never claimed twice: PostgreSQL skips it without waiting (``FOR
+        UPDATE SKIP LOCKED``) and claims the other due rows; SQLite's claim waits for the
+        database's write lock (``BEGIN IMMEDIATE``), so it runs after the holder committed
+        and finds the row advanced. Nothing is claimed while the global pause or this
+        node's pause is set. Advancing ``next_run_time`` and inserting the run rows happen
+        in the same transaction, and the unique (job, scheduled time) constraint refuses
+        a second run row, so a fire is claimed at most once.
         """
 
     @abstractmethod
@@ -207,7 +225,8 @@ class Store(ABC):
 
         Counting the job's running runs and inserting this one happen in one transaction
         that holds the job row, so concurrent run-nows (from any node) never exceed
-        ``max_instances``: MaxInstancesReachedError once it is reached.
+        ``max_instances``: MaxInstancesReachedError once it is reached. A retry after a
+        connection lost while committing returns the run its first attempt recorded.
         """
 
     @abstractmethod

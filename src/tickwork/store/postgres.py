@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from tickwork.clock import Clock
 from tickwork.run import RunResult
 from tickwork.store import queries as q
+from tickwork.store.retry import backoff
 from tickwork.store.sql import SQLStore
 
 logger = logging.getLogger(__name__)
@@ -128,12 +129,12 @@ class PostgresStore(SQLStore):
     def _listen_forever(self, closing: threading.Event) -> None:
         """Hold a dedicated LISTEN connection; reconnect with backoff when it drops."""
         conninfo = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
-        backoff = 0.1
+        failures = 0
         while not closing.is_set():
             try:
                 with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
-                    backoff = 0.1
+                    failures = 0
                     self._wake_all()  # changes may have been missed while disconnected
                     while not closing.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
@@ -141,9 +142,10 @@ class PostgresStore(SQLStore):
             except Exception as exc:  # not only psycopg's: this thread must not die
                 if closing.is_set():
                     return
-                logger.warning("LISTEN connection lost (%s); retrying in %.1f s", exc, backoff)
-                closing.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                failures += 1
+                delay = backoff(failures)
+                logger.warning("LISTEN connection lost (%s); retrying in %.1f s", exc, delay)
+                closing.wait(delay)
 
     def _wake_all(self) -> None:
         for callback in list(self._listeners):

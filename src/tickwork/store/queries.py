@@ -36,10 +36,14 @@ from sqlalchemy import (
     update,
 )
 
+from tickwork.node import NodeState
+from tickwork.run import Outcome
 from tickwork.store.schema import jobs_table, nodes_table, runs_table, scheduler_table
 from tickwork.store.types import UTCDateTime
 
 SCHEDULER_ROW_ID = 1
+_RUNNING = Outcome.RUNNING.value
+_LOST = Outcome.LOST.value
 
 jobs = jobs_table.c
 runs = runs_table.c
@@ -137,6 +141,10 @@ def select_job(job_id: str, *, for_update: bool = False) -> Select[Any]:
     return statement.with_for_update() if for_update else statement
 
 
+def select_jobs_by_id(job_ids: Collection[str]) -> Select[Any]:
+    return select(*_job_columns()).where(jobs.id.in_(job_ids))
+
+
 def select_existing_job_ids(job_ids: Collection[str]) -> Select[Any]:
     return select(jobs.id).where(jobs.id.in_(job_ids))
 
@@ -222,7 +230,7 @@ def count_broken_jobs() -> Select[Any]:
 def count_running_runs(job_ids: Collection[str]) -> Select[Any]:
     return (
         select(runs.job_id, func.count())
-        .where(runs.outcome == "running", runs.job_id.in_(job_ids))
+        .where(runs.outcome == _RUNNING, runs.job_id.in_(job_ids))
         .group_by(runs.job_id)
     )
 
@@ -263,7 +271,7 @@ def _reportable(reported: ColumnElement[Any]) -> ColumnElement[bool]:
     A ``lost`` report (a fenced node dropping a fire) never replaces a final outcome, so
     the reaper's record stays. (No IN list: an expanding parameter cannot be used with
     ``executemany``.)"""
-    return or_(runs.outcome == "running", and_(runs.outcome == "lost", reported != "lost"))
+    return or_(runs.outcome == _RUNNING, and_(runs.outcome == _LOST, reported != _LOST))
 
 
 def finish_runs() -> Update:
@@ -294,7 +302,7 @@ def mark_runs_started() -> Update:
         .where(
             runs.job_id == bindparam("b_job_id"),
             runs.scheduled_time == bindparam("b_scheduled_time", type_=UTCDateTime),
-            runs.outcome == "running",
+            runs.outcome == _RUNNING,
             runs.started_at.is_(None),
         )
         .values(started_at=bindparam("b_started_at", type_=UTCDateTime))
@@ -316,7 +324,7 @@ def touch_node(node_id: str, now: datetime) -> Update:
     """Heartbeat; a node already declared dead stays dead."""
     return (
         update(nodes_table)
-        .where(nodes.id == node_id, nodes.state == "running")
+        .where(nodes.id == node_id, nodes.state == NodeState.RUNNING.value)
         .values(heartbeat_at=now)
         .returning(nodes.is_paused)
     )
@@ -328,19 +336,23 @@ def select_node(node_id: str) -> Select[Any]:
 
 def select_nodes(include_stopped: bool) -> Select[Any]:
     statement = select(nodes_table).order_by(nodes.started_at, nodes.id)
-    return statement if include_stopped else statement.where(nodes.state == "running")
+    return statement if include_stopped else statement.where(nodes.state == NodeState.RUNNING.value)
 
 
 def select_silent_nodes(deadline: datetime) -> Select[Any]:
     return (
         select(nodes.id)
-        .where(nodes.state == "running", nodes.heartbeat_at < deadline)
+        .where(nodes.state == NodeState.RUNNING.value, nodes.heartbeat_at < deadline)
         .with_for_update(skip_locked=True)
     )
 
 
 def mark_nodes_dead(node_ids: Collection[str], now: datetime) -> Update:
-    return update(nodes_table).where(nodes.id.in_(node_ids)).values(state="dead", stopped_at=now)
+    return (
+        update(nodes_table)
+        .where(nodes.id.in_(node_ids))
+        .values(state=NodeState.DEAD.value, stopped_at=now)
+    )
 
 
 def select_unfinished_runs_of(node_ids: Collection[str]) -> Select[Any]:
@@ -348,15 +360,15 @@ def select_unfinished_runs_of(node_ids: Collection[str]) -> Select[Any]:
         select(runs.job_id, runs.scheduled_time, runs.node_id, jobs.rerun_lost)
         .select_from(runs_table)
         .outerjoin(jobs_table, jobs.id == runs.job_id)
-        .where(runs.outcome == "running", runs.node_id.in_(node_ids))
+        .where(runs.outcome == _RUNNING, runs.node_id.in_(node_ids))
     )
 
 
 def mark_runs_lost(node_ids: Collection[str], now: datetime, reason: str) -> Update:
     return (
         update(runs_table)
-        .where(runs.outcome == "running", runs.node_id.in_(node_ids))
-        .values(outcome="lost", finished_at=now, error=reason)
+        .where(runs.outcome == _RUNNING, runs.node_id.in_(node_ids))
+        .values(outcome=_LOST, finished_at=now, error=reason)
     )
 
 
@@ -368,10 +380,10 @@ def mark_run_lost(node_id: str, reason: str) -> Update:
             runs.node_id == node_id,
             runs.job_id == bindparam("b_job_id"),
             runs.scheduled_time == bindparam("b_scheduled_time", type_=UTCDateTime),
-            runs.outcome == "running",
+            runs.outcome == _RUNNING,
         )
         .values(
-            outcome="lost", finished_at=bindparam("b_finished_at", type_=UTCDateTime), error=reason
+            outcome=_LOST, finished_at=bindparam("b_finished_at", type_=UTCDateTime), error=reason
         )
     )
 
@@ -411,6 +423,12 @@ def schedule_jobs_at(job_ids: Collection[str], moment: datetime) -> Update:
 # -- history ---------------------------------------------------------------------------------
 
 
+def select_run(job_id: str, scheduled_time: datetime) -> Select[Any]:
+    return select(runs_table).where(
+        runs.job_id == job_id, runs.scheduled_time == literal(scheduled_time, UTCDateTime)
+    )
+
+
 def select_runs(
     job_id: str | None,
     outcome: str | None,
@@ -432,7 +450,7 @@ def select_runs(
 
 def delete_runs_before(older_than: datetime) -> Delete:
     return delete(runs_table).where(
-        runs.claimed_at < literal(older_than, UTCDateTime), runs.outcome != "running"
+        runs.claimed_at < literal(older_than, UTCDateTime), runs.outcome != _RUNNING
     )
 
 

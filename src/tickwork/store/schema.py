@@ -20,9 +20,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from tickwork.limits import MAX_ID_LENGTH
+from tickwork.run import Outcome
 from tickwork.store.types import UTCDateTime
 
 metadata = MetaData()
+
+#: The condition of the partial index on unfinished runs.
+_UNFINISHED = f"outcome = '{Outcome.RUNNING.value}'"
 
 _json = JSON().with_variant(JSONB(), "postgresql")
 _run_id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite's rowid must be INTEGER
@@ -101,7 +105,7 @@ runs_table = Table(
         "ix_tickwork_runs_running",
         "node_id",
         "job_id",
-        postgresql_where=text("outcome = 'running'"),
-        sqlite_where=text("outcome = 'running'"),
+        postgresql_where=text(_UNFINISHED),
+        sqlite_where=text(_UNFINISHED),
     ),
 )

@@ -36,6 +36,7 @@ from tickwork.run import Outcome, Run, RunResult, RunStart
 from tickwork.store import queries as q
 from tickwork.store.base import ClaimPlan, ClaimResult, DueJob, Fire, LostRun, Planner, Store
 from tickwork.store.migrate import HEAD_REVISION, schema_problem, upgrade
+from tickwork.store.retry import CommitInDoubtError, retry_once
 from tickwork.store.types import UTCDateTime
 from tickwork.store.unreadable import UnreadableTrigger
 from tickwork.triggers import Trigger, trigger_from_dict
@@ -50,26 +51,28 @@ _INSERT_CHUNK = 2000
 _REASON_CHARS = 1000
 
 
-def retry_on_disconnect(method: _Method) -> _Method:
-    """Run a store method once more when the database connection turned out to be dead.
-
-    After a database restart every pooled connection is stale; SQLAlchemy notices on first
-    use and discards the pool, so one retry on a fresh connection is enough. Checking each
-    connection before use instead would cost a round trip on every transaction.
-    """
-
+def _retrying(method: _Method, *, idempotent: bool) -> _Method:
     @functools.wraps(method)
     def retrying(self: SQLStore, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except StoreError as exc:
-            cause = exc.__cause__
-            if not (isinstance(cause, DBAPIError) and cause.connection_invalidated):
-                raise
-            logger.info("database connection lost; retrying %s once", method.__name__)
-            return method(self, *args, **kwargs)
+        return retry_once(
+            method.__name__,
+            lambda _in_doubt: method(self, *args, **kwargs),
+            idempotent=idempotent,
+        )
 
     return retrying  # type: ignore[return-value]
+
+
+def retry_on_disconnect(method: _Method) -> _Method:
+    """Retry an idempotent store method once when its connection turned out to be dead
+    (see :func:`~tickwork.store.retry.retry_once`)."""
+    return _retrying(method, idempotent=True)
+
+
+def retry_unless_in_doubt(method: _Method) -> _Method:
+    """:func:`retry_on_disconnect` for a method that must not run twice: not retried when
+    its commit was in doubt."""
+    return _retrying(method, idempotent=False)
 
 
 @lru_cache(maxsize=8192)
@@ -146,7 +149,15 @@ class SQLStore(Store):
                 except BaseException:
                     conn.rollback()
                     raise
-                conn.commit()
+                try:
+                    conn.commit()
+                except DBAPIError as exc:
+                    if exc.connection_invalidated:
+                        raise CommitInDoubtError(
+                            f"the connection was lost while committing; the change may or "
+                            f"may not have been applied: {exc}"
+                        ) from exc
+                    raise
         except TickworkError:
             raise
         except DBAPIError as exc:
@@ -156,7 +167,7 @@ class SQLStore(Store):
                     f": {exc.orig}; run `tickwork db upgrade`, and check that nothing else "
                     "changed the tables"
                 ) from exc
-            if isinstance(exc, OperationalError):
+            if isinstance(exc, OperationalError) or exc.connection_invalidated:
                 raise DatabaseUnavailableError(f"database unavailable: {exc}") from exc
             raise StoreError(f"database error: {exc}") from exc
         except SQLAlchemyError as exc:
@@ -213,7 +224,6 @@ class SQLStore(Store):
 
     # -- jobs --------------------------------------------------------------------------------
 
-    @retry_on_disconnect
     def add_jobs(self, jobs: Sequence[Job], *, replace_existing: bool = False) -> None:
         if not jobs:
             return
@@ -224,16 +234,35 @@ class SQLStore(Store):
         encoded: dict[int, str] = {}  # jobs of a bulk add often share one trigger object
         rows = [_job_to_row(job, now, encoded) for job in jobs]
         statement = q.upsert_jobs(self.dialect) if replace_existing else q.insert_jobs()
-        try:
-            with self._transaction() as conn:
-                for start in range(0, len(rows), _INSERT_CHUNK):
-                    conn.execute(statement, rows[start : start + _INSERT_CHUNK])
-                self._notify(conn)
-        except StoreError as exc:
-            if not isinstance(exc.__cause__, IntegrityError):
-                raise
-            taken = self._existing_job_ids(ids)
-            raise ConflictError(min(taken) if taken else ids[0]) from exc
+
+        def attempt(in_doubt: bool) -> None:
+            try:
+                with self._transaction() as conn:
+                    for start in range(0, len(rows), _INSERT_CHUNK):
+                        conn.execute(statement, rows[start : start + _INSERT_CHUNK])
+                    self._notify(conn)
+            except StoreError as exc:
+                if not isinstance(exc.__cause__, IntegrityError):
+                    raise
+                if in_doubt and self._stored_already(rows):
+                    return  # the first attempt committed before its connection dropped
+                taken = self._existing_job_ids(ids)
+                raise ConflictError(min(taken) if taken else ids[0]) from exc
+
+        retry_once("add_jobs", attempt, idempotent=True)
+
+    def _stored_already(self, rows: Sequence[dict[str, Any]]) -> bool:
+        """Whether every row is stored exactly as given (``created_at`` included, to the
+        microsecond): then they are this call's own, not another writer's."""
+        ids = [row["id"] for row in rows]
+        stored: dict[str, Row[Any]] = {}
+        with self._transaction(write=False) as conn:
+            for start in range(0, len(ids), _INSERT_CHUNK):
+                chunk = ids[start : start + _INSERT_CHUNK]
+                stored.update((row.id, row) for row in conn.execute(q.select_jobs_by_id(chunk)))
+        return all(
+            row["id"] in stored and _same_row(row, stored[row["id"]]._mapping) for row in rows
+        )
 
     def _existing_job_ids(self, job_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -290,13 +319,15 @@ class SQLStore(Store):
             stored = conn.execute(q.select_job(job_id)).one()
         return _row_to_job(stored)
 
-    @retry_on_disconnect
     def remove_job(self, job_id: str) -> None:
-        with self._transaction() as conn:
-            if conn.execute(q.delete_job(job_id)).rowcount == 0:
-                raise JobLookupError(job_id)
+        def attempt(in_doubt: bool) -> None:
+            with self._transaction() as conn:
+                if conn.execute(q.delete_job(job_id)).rowcount == 0 and not in_doubt:
+                    raise JobLookupError(job_id)  # (in doubt: the first attempt removed it)
 
-    @retry_on_disconnect
+        retry_once("remove_job", attempt, idempotent=True)
+
+    @retry_unless_in_doubt  # its count would be wrong
     def remove_all_jobs(self) -> int:
         with self._transaction() as conn:
             count: int = conn.execute(q.delete_all_jobs()).rowcount
@@ -304,7 +335,7 @@ class SQLStore(Store):
 
     # -- engine ------------------------------------------------------------------------------
 
-    @retry_on_disconnect
+    @retry_unless_in_doubt  # a claim in doubt is recovered as orphans
     def claim_due(
         self,
         node_id: str,
@@ -380,15 +411,15 @@ class SQLStore(Store):
         ]
         new_runs += [
             _run_row(
-                job_id,
-                moment,
+                skip.job_id,
+                skip.scheduled_time,
                 node_id,
                 Outcome.MISSED,
                 now,
-                error=reason,
-                coalesced=plan.coalesced.get(job_id, 0),
+                error=skip.detail,
+                coalesced=plan.coalesced.get(skip.job_id, 0),
             )
-            for job_id, moment, reason in plan.skipped
+            for skip in plan.skipped
         ]
         if not new_runs:
             return
@@ -465,28 +496,32 @@ class SQLStore(Store):
 
     @retry_on_disconnect
     def start_manual_run(self, job_id: str, node_id: str | None) -> Fire:
-        with self._transaction() as conn:
-            # The job row lock (PostgreSQL; SQLite's write lock covers it) serialises this
-            # with other manual runs and claims of the job, so the count stays true.
-            row = conn.execute(q.select_job(job_id, for_update=True)).one_or_none()
-            if row is None:
-                raise JobLookupError(job_id)
-            counted = conn.execute(q.count_running_runs([job_id])).one_or_none()
-            if counted is not None and counted[1] >= row.max_instances:
-                raise MaxInstancesReachedError(job_id, row.max_instances)
-            now = self._current_time(conn)
-            run = _run_row(job_id, now, node_id, Outcome.RUNNING, now)
-            run["manual"] = True
-            conn.execute(q.insert_runs(), [run])
-        return Fire(
-            job_id=job_id,
-            func_ref=row.func,
-            args=_load_json(row.args),
-            kwargs=_load_json(row.kwargs),
-            executor=row.executor,
-            scheduled_time=now,
-            misfire_grace_time=None,
-        )
+        # The run's key (job, scheduled time) is fixed by the first attempt, so a retry
+        # whose first commit was in doubt finds that run instead of starting a second.
+        key: list[datetime] = []
+
+        def attempt(in_doubt: bool) -> Fire:
+            with self._transaction() as conn:
+                # The job row lock (PostgreSQL; SQLite's write lock covers it) serialises
+                # this with other manual runs and claims of the job, so the count stays true.
+                row = conn.execute(q.select_job(job_id, for_update=True)).one_or_none()
+                if row is None:
+                    raise JobLookupError(job_id)
+                if in_doubt and key:
+                    earlier = conn.execute(q.select_run(job_id, key[0])).one_or_none()
+                    if earlier is not None and earlier.manual and earlier.node_id == node_id:
+                        return _manual_fire(row, key[0])
+                counted = conn.execute(q.count_running_runs([job_id])).one_or_none()
+                if counted is not None and counted[1] >= row.max_instances:
+                    raise MaxInstancesReachedError(job_id, row.max_instances)
+                if not key:
+                    key.append(self._current_time(conn))
+                run = _run_row(job_id, key[0], node_id, Outcome.RUNNING, key[0])
+                run["manual"] = True
+                conn.execute(q.insert_runs(), [run])
+            return _manual_fire(row, key[0])
+
+        return retry_once("start_manual_run", attempt, idempotent=True)
 
     @retry_on_disconnect
     def finish_runs(self, results: Sequence[RunResult]) -> None:
@@ -574,7 +609,7 @@ class SQLStore(Store):
             row = conn.execute(q.select_node(node_id)).one()
         return _row_to_node(row)
 
-    @retry_on_disconnect
+    @retry_unless_in_doubt  # a retry would not report the lost runs
     def reap_dead_nodes(self, timeout: float) -> list[LostRun]:
         with self._transaction() as conn:
             now = self._current_time(conn)
@@ -645,7 +680,7 @@ class SQLStore(Store):
             rows = conn.execute(statement).all()
         return [_row_to_run(row) for row in rows]
 
-    @retry_on_disconnect
+    @retry_unless_in_doubt  # its count would be wrong
     def prune_runs(self, older_than: datetime) -> int:
         with self._transaction() as conn:
             count: int = conn.execute(q.delete_runs_before(older_than)).rowcount
@@ -726,6 +761,29 @@ def _row_to_due_job(row: Row[Any], running: int) -> DueJob:
         kwargs=_load_json(row.kwargs),
     )
     return DueJob(**values, running=running, last_claimed=row.last_claimed)
+
+
+def _same_row(ours: dict[str, Any], stored: Any) -> bool:
+    """Whether a stored jobs row holds the values of ``ours`` (JSON compared decoded)."""
+    for name, value in ours.items():
+        expected, found = value, stored[name]
+        if name in ("args", "kwargs"):
+            expected, found = json.loads(json.dumps(value)), _load_json(found)
+        if found != expected:
+            return False
+    return True
+
+
+def _manual_fire(row: Row[Any], scheduled_time: datetime) -> Fire:
+    return Fire(
+        job_id=row.id,
+        func_ref=row.func,
+        args=_load_json(row.args),
+        kwargs=_load_json(row.kwargs),
+        executor=row.executor,
+        scheduled_time=scheduled_time,
+        misfire_grace_time=None,
+    )
 
 
 def _run_row(

@@ -7,6 +7,7 @@ restores what :meth:`Trigger.to_dict` produced (the store keeps triggers as JSON
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from tickwork.exceptions import TriggerArgumentError
@@ -30,11 +31,15 @@ __all__ = [
     "trigger_from_dict",
 ]
 
-_SIMPLE: dict[str, type[DateTrigger | IntervalTrigger | CronTrigger | CalendarIntervalTrigger]] = {
+#: Triggers whose defaults (a missing start or run date) count from the time they are built.
+_STARTING_NOW: dict[str, type[DateTrigger | IntervalTrigger | CalendarIntervalTrigger]] = {
     "date": DateTrigger,
     "interval": IntervalTrigger,
-    "cron": CronTrigger,
     "calendarinterval": CalendarIntervalTrigger,
+}
+_SIMPLE: dict[str, type[DateTrigger | IntervalTrigger | CronTrigger | CalendarIntervalTrigger]] = {
+    **_STARTING_NOW,
+    "cron": CronTrigger,
 }
 _COMBINING: dict[str, type[AndTrigger | OrTrigger]] = {"and": AndTrigger, "or": OrTrigger}
 KINDS = frozenset(_SIMPLE) | frozenset(_COMBINING)
@@ -46,7 +51,7 @@ def _check_fields(kind: str, allowed: frozenset[str], kwargs: Mapping[str, Any])
             raise TriggerArgumentError(name, kwargs[name], f"unknown argument for {kind} trigger")
 
 
-def _child(value: object, timezone: object, depth: int) -> Trigger:
+def _child(value: object, timezone: object, depth: int, now: datetime | None) -> Trigger:
     if isinstance(value, Trigger):
         return value
     if isinstance(value, Mapping):
@@ -56,11 +61,13 @@ def _child(value: object, timezone: object, depth: int) -> Trigger:
             raise TriggerArgumentError("type", kind, "each child trigger needs a type")
         own_zone = data.pop("timezone", None)
         zone = timezone if own_zone is None else own_zone
-        return _build(kind, zone, data, depth)
+        return _build(kind, zone, data, depth, now)
     raise TriggerArgumentError("triggers", value, "expected a Trigger or a trigger dict")
 
 
-def build_trigger(kind: str | Trigger, *, timezone: object = None, **kwargs: Any) -> Trigger:
+def build_trigger(
+    kind: str | Trigger, *, timezone: object = None, now: datetime | None = None, **kwargs: Any
+) -> Trigger:
     """Build a trigger from ``add_job``-style arguments.
 
     :param kind: ``"date"``, ``"interval"``, ``"cron"``, ``"calendarinterval"``, ``"and"``,
@@ -68,6 +75,8 @@ def build_trigger(kind: str | Trigger, *, timezone: object = None, **kwargs: Any
         allowed then).
     :param timezone: zone used when ``kwargs`` do not name one (typically the
         scheduler's); the local zone when this is ``None`` too.
+    :param now: the scheduler's clock reading, from which defaults such as a missing
+        ``start_date`` are counted (the host's clock when ``None``).
     :raises TriggerArgumentError: for an unknown kind or argument, naming it.
     """
     if isinstance(kind, Trigger):
@@ -75,10 +84,12 @@ def build_trigger(kind: str | Trigger, *, timezone: object = None, **kwargs: Any
             name = next(iter(kwargs))
             raise TriggerArgumentError(name, kwargs[name], "not allowed with a Trigger instance")
         return kind
-    return _build(kind, timezone, kwargs, 0)
+    return _build(kind, timezone, kwargs, 0, now)
 
 
-def _build(kind: object, timezone: object, kwargs: dict[str, Any], depth: int) -> Trigger:
+def _build(
+    kind: object, timezone: object, kwargs: dict[str, Any], depth: int, now: datetime | None
+) -> Trigger:
     if not isinstance(kind, str):
         raise TriggerArgumentError("trigger", kind, "expected a trigger name or Trigger")
     default_zone = local_timezone() if timezone is None else coerce_timezone(timezone)
@@ -93,7 +104,7 @@ def _build(kind: object, timezone: object, kwargs: dict[str, Any], depth: int) -
         # Children are built first, so refuse a too deep or too wide spec before recursing.
         check_combination(len(children) + 1, depth + 1)
         return cls(
-            [_child(child, default_zone, depth + 1) for child in children],
+            [_child(child, default_zone, depth + 1, now) for child in children],
             jitter=kwargs.get("jitter"),
         )
     if kind not in _SIMPLE:
@@ -104,6 +115,8 @@ def _build(kind: object, timezone: object, kwargs: dict[str, Any], depth: int) -
     _check_fields(kind, simple.FIELDS, kwargs)
     if kwargs.get("timezone") is None:
         kwargs["timezone"] = default_zone
+    if kind in _STARTING_NOW:
+        return _STARTING_NOW[kind](**kwargs, now=now)
     return simple(**kwargs)
 
 

@@ -200,3 +200,12 @@ def iso(value: datetime | None) -> str | None:
 def datetime_repr(value: datetime) -> str:
     """Human form used by ``__str__``/``__repr__``, like APScheduler's."""
     return value.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def current_time(now: datetime | None) -> datetime:
+    """``now``, the scheduler's clock reading a trigger was built at; the host's clock
+    only for a trigger built outside any scheduler."""
+    if now is None:
+        return datetime.now(UTC)
+    require_aware(now, "now")
+    return now

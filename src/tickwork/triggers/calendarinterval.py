@@ -13,6 +13,7 @@ from tickwork.triggers._time import (
     check_order,
     coerce_date,
     coerce_jitter,
+    current_time,
     localize,
     require_aware,
     resolve_timezone,
@@ -76,6 +77,7 @@ class CalendarIntervalTrigger(Trigger):
         start_date: object = None,
         end_date: object = None,
         timezone: object = None,
+        now: datetime | None = None,
         jitter: float | None = None,
     ) -> None:
         self._months = _count("years", years) * 12 + _count("months", months)
@@ -86,7 +88,7 @@ class CalendarIntervalTrigger(Trigger):
         self._time = self._time.replace(second=_count("second", second, 59))
         self._timezone = resolve_timezone(timezone, start_date, end_date)
         self._start = (
-            datetime.now(self._timezone).date()
+            current_time(now).astimezone(self._timezone).date()
             if start_date is None
             else coerce_date(start_date, self._timezone, "start_date")
         )

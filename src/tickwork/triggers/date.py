@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from tickwork.triggers._time import (
     coerce_datetime,
+    current_time,
     datetime_repr,
     iso,
     require_aware,
@@ -26,6 +27,7 @@ class DateTrigger(Trigger):
     :param run_date: when to fire; naive values and strings are wall-clock times in
         ``timezone``.
     :param timezone: zone for naive input and for the returned datetime.
+    :param now: the scheduler's current time, used when ``run_date`` is ``None``.
     """
 
     kind: ClassVar[str] = "date"
@@ -33,10 +35,12 @@ class DateTrigger(Trigger):
 
     __slots__ = ("_run_date", "_timezone")
 
-    def __init__(self, run_date: object = None, timezone: object = None) -> None:
+    def __init__(
+        self, run_date: object = None, timezone: object = None, *, now: datetime | None = None
+    ) -> None:
         self._timezone = resolve_timezone(timezone, run_date)
         if run_date is None:
-            self._run_date = datetime.now(self._timezone)
+            self._run_date = current_time(now).astimezone(self._timezone)
         else:
             self._run_date = coerce_datetime(run_date, self._timezone, "run_date")
 

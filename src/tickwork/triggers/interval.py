@@ -14,6 +14,7 @@ from tickwork.triggers._time import (
     check_order,
     coerce_datetime,
     coerce_jitter,
+    current_time,
     datetime_repr,
     iso,
     require_aware,
@@ -69,6 +70,8 @@ class IntervalTrigger(Trigger):
     :param start_date: first grid point. ``None`` means "creation time + interval" (what
         APScheduler 3 does), resolved once and stored, so the grid survives a round trip.
     :param end_date: last instant a grid point may have (inclusive).
+    :param now: the scheduler's current time, from which a missing ``start_date`` is
+        counted.
     :param jitter: add ``uniform(0, jitter)`` seconds to each returned time, never to the
         grid.
     """
@@ -93,6 +96,7 @@ class IntervalTrigger(Trigger):
         end_date: object = None,
         timezone: object = None,
         jitter: float | None = None,
+        now: datetime | None = None,
     ) -> None:
         length = timedelta(
             **{
@@ -112,7 +116,7 @@ class IntervalTrigger(Trigger):
         self._length = micros
         self._timezone = resolve_timezone(timezone, start_date, end_date)
         if start_date is None:
-            self._start = (datetime.now(UTC) + length).astimezone(self._timezone)
+            self._start = (current_time(now) + length).astimezone(self._timezone)
         else:
             self._start = coerce_datetime(start_date, self._timezone, "start_date")
         self._end = (
