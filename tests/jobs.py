@@ -124,3 +124,14 @@ def echo(value: object) -> object:
 def keyboard_interrupt() -> None:
     """What Ctrl+C (or ``tickwork jobs run``'s SIGTERM handler) raises inside a job."""
     raise KeyboardInterrupt
+
+
+def log_execution(path: str, job_id: str, seconds: float, scheduled: str = "") -> None:
+    """Sleep ``seconds``, then append one line: job id, the fire's scheduled time (passed
+    by :mod:`tests.acceptance.fault_node`), pid, start and end (epoch seconds). One write,
+    so lines of several processes never interleave; a call killed midway logs nothing."""
+    started = time.time()
+    time.sleep(seconds)
+    line = f"{job_id}\t{scheduled}\t{os.getpid()}\t{started}\t{time.time()}\n"
+    with Path(path).open("a") as handle:
+        handle.write(line)
