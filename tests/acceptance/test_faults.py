@@ -234,7 +234,7 @@ class Faults:
         while time.monotonic() < deadline:
             time.sleep(self.rng.uniform(1.5, 4.0))
             (name,) = self.rng.choices(list(self.actions), self.weights)
-            print(f"{time.time():.3f} fault: {name}", flush=True)
+            print(f"{datetime.now(UTC):%H:%M:%S.%f} fault: {name}", flush=True)
             self.actions[name]()
             self.done[name] += 1
         for job_id in [j for j, t in self.timelines.items() if t.paused]:
