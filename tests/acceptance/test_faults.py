@@ -17,7 +17,9 @@ The rules of the reconciliation, which are the product's documented behaviour:
   ``claim_ahead`` after its end may or may not have rows, of either trigger. A paused
   job has no rows after that window and before its resume.
 - Rows off the trigger's grid are a ``next_run_time`` the test set (its exact time), or
-  a rerun of a ``rerun_lost`` job after a lost run (at most one per lost run).
+  a rerun of a ``rerun_lost`` job after a lost run (at most one per lost run; a run of
+  a frozen node is lost when the node is declared dead, and reports its real outcome
+  when the node wakes).
 - An execution whose run row is ``lost`` is allowed only on a node killed with -9: the
   call ended but its outcome died with the process.
 - Two executions of a ``max_instances=1`` job overlap only when the earlier one ran on a
@@ -46,6 +48,7 @@ import pytest
 from tests.acceptance.cluster import ROOT, pg_ctl
 from tests.acceptance.fault_node import SETTINGS
 from tickwork import Outcome, Run, Scheduler
+from tickwork.node import Node as NodeInfo
 from tickwork.node import NodeState
 
 pytestmark = pytest.mark.slow
@@ -377,8 +380,25 @@ def grid(seconds: int, origin: float, start: float, end: float) -> list[float]:
     return times
 
 
+def reported_late(run: Run, nodes: dict[str, NodeInfo]) -> bool:
+    """Whether a run was lost when its node was declared dead, and reported when the node
+    came back (a frozen node): its job may have been rerun meanwhile."""
+    node = nodes[str(run.node_id)]
+    return (
+        node.stopped_at is not None
+        and node.state is NodeState.DEAD
+        and run.finished_at is not None
+        and run.finished_at > node.stopped_at
+    )
+
+
 def reconcile(
-    spec: Spec, timeline: Timeline, runs: list[Run], origin: float, until: float
+    spec: Spec,
+    timeline: Timeline,
+    runs: list[Run],
+    nodes: dict[str, NodeInfo],
+    origin: float,
+    until: float,
 ) -> tuple[int, list[str]]:
     """How many fire times had to be accounted for, and the problems with one job's
     history; the rules are in the module docstring."""
@@ -415,7 +435,7 @@ def reconcile(
                 problems.append(f"fire time {datetime.fromtimestamp(moment, UTC)} has no record")
     patched = {key(t) for t in timeline.patched}
     off_grid = [t for t in times if key(t) not in on_grid | patched]
-    lost = sum(run.outcome is Outcome.LOST for run in rows)
+    lost = sum(run.outcome is Outcome.LOST or reported_late(run, nodes) for run in rows)
     if len(off_grid) > (lost if spec.rerun_lost else 0):
         problems.append(f"{len(off_grid)} runs off the trigger's grid ({lost} lost): {off_grid}")
     inside = [t for t in times if within(t, timeline.forbidden)]
@@ -518,6 +538,7 @@ def test_random_faults_lose_and_duplicate_nothing(
             spec,
             faults.timelines[job_id],
             [run for run in runs if run.job_id == job_id and not run.manual],
+            nodes,
             origin.timestamp(),
             until,
         )
