@@ -12,10 +12,12 @@ The rules of the reconciliation, which are the product's documented behaviour:
 - A fire time of a job's trigger is accounted for by a run row at that time (any
   outcome), or by the ``coalesced`` count of the next row (it stands for that many fire
   times just before it, of which the first may be an off-grid time such as a rerun).
-- An edit (pause, resume, reschedule, a replacing re-add) takes effect when it commits;
-  fires claimed ahead before it still run, so fire times from the edit's start to
-  ``claim_ahead`` after its end may or may not have rows, of either trigger. A paused
-  job has no rows after that window and before its resume.
+- An edit (pause, resume, reschedule, a replacing re-add, a ``next_run_time``) takes
+  effect when it commits and sets the job's next run time afresh: fire times due before
+  it that no node had claimed yet (nodes back off after a database outage) are dropped
+  without a record, and fires claimed ahead still run. So fire times from the job's
+  latest run before the edit to ``claim_ahead`` after its end may or may not have rows,
+  of either trigger. A paused job has no rows after that window and before its resume.
 - Rows off the trigger's grid are a ``next_run_time`` the test set (its exact time), or
   a rerun of a ``rerun_lost`` job after a lost run (at most one per lost run; a run of
   a frozen node is lost when the node is declared dead, and reports its real outcome
@@ -130,11 +132,11 @@ class Timeline:
     #: When the pause in force began and its request ended.
     paused: tuple[float, float] | None = None
 
-    def reschedule(self, started: float, ended: float, seconds: int) -> None:
+    def reschedule(self, since: float, started: float, ended: float, seconds: int) -> None:
         begun, _, old = self.epochs[-1]
         self.epochs[-1] = (begun, ended + SLACK, old)
         self.epochs.append((started, math.inf, seconds))
-        self.optional.append((started, ended + SLACK))
+        self.optional.append((since, ended + SLACK))
 
     @property
     def seconds(self) -> int:
@@ -283,12 +285,12 @@ class Faults:
             self.resume(self.rng.choice(paused), cli=self.rng.random() < 0.5)
             return
         job_id = self.active_job()
-        started = time.time()
+        since = self.unclaimed_since(job_id)
         if self.rng.random() < 0.5:
             self.cli("pause", job_id)
         else:
             self.admin.pause_job(job_id)
-        self.timelines[job_id].paused = (started, time.time())
+        self.timelines[job_id].paused = (since, time.time())
 
     def resume(self, job_id: str, cli: bool) -> None:
         timeline = self.timelines[job_id]
@@ -319,27 +321,38 @@ class Faults:
         job_id = self.active_job()
         timeline = self.timelines[job_id]
         seconds = self.rng.choice([s for s in (1, 2, 3) if s != timeline.seconds])
+        since = self.unclaimed_since(job_id)
         started = time.time()
         self.admin.reschedule_job(
             job_id, trigger="interval", seconds=seconds, start_date=self.origin
         )
-        timeline.reschedule(started, time.time(), seconds)
+        timeline.reschedule(since, started, time.time(), seconds)
 
     def re_add(self) -> None:
         job_id = self.active_job()
         timeline = self.timelines[job_id]
         spec = self.jobs[job_id]
-        started = time.time()
+        since = self.unclaimed_since(job_id)
         Spec(**{**spec.__dict__, "seconds": timeline.seconds}).add(
             self.admin, self.log, self.origin, replace=True
         )
-        timeline.optional.append((started, time.time() + SLACK))
+        timeline.optional.append((since, time.time() + SLACK))
 
     def patch_past(self) -> None:
         job_id = self.active_job()
         moment = round(time.time() - self.rng.uniform(0.5, 6.0), 3)
-        self.timelines[job_id].patched.append(moment)
+        timeline = self.timelines[job_id]
+        timeline.patched.append(moment)
+        since = self.unclaimed_since(job_id)
         self.admin.modify_job(job_id, next_run_time=datetime.fromtimestamp(moment, UTC))
+        timeline.optional.append((since, time.time()))
+
+    def unclaimed_since(self, job_id: str) -> float:
+        """From when the job's fire times may be unclaimed (its latest run's time, or
+        now): an edit that sets ``next_run_time`` drops those with the old schedule."""
+        latest = self.admin.get_runs(job_id, limit=1)
+        now = time.time()
+        return min(now, latest[0].scheduled_time.timestamp()) if latest else now
 
 
 @dataclass(frozen=True)
