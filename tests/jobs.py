@@ -132,3 +132,14 @@ async def async_wait_for_gate(timeout: float = 30.0) -> None:
         if gate.is_set():
             return
         await asyncio.sleep(0.01)
+
+
+def log_execution(path: str, job_id: str, seconds: float, scheduled: str = "") -> None:
+    """Sleep ``seconds``, then append one line: job id, the fire's scheduled time (passed
+    by :mod:`tests.acceptance.fault_node`), pid, start and end (epoch seconds). One write,
+    so lines of several processes never interleave; a call killed midway logs nothing."""
+    started = time.time()
+    time.sleep(seconds)
+    line = f"{job_id}\t{scheduled}\t{os.getpid()}\t{started}\t{time.time()}\n"
+    with Path(path).open("a") as handle:
+        handle.write(line)

@@ -53,3 +53,19 @@ def executions(path: Path) -> Counter[str]:
     if not path.exists():
         return Counter()
     return Counter(line.split("\t")[0] for line in path.read_text().splitlines() if line)
+
+
+def pg_ctl(*args: str) -> None:
+    """Run ``pg_ctl`` on the throwaway server of scripts/with-postgres (stop, restart)."""
+    data = os.environ["TICKWORK_TEST_POSTGRES_DATA"]
+    command = [
+        f"{os.environ['TICKWORK_TEST_POSTGRES_BIN']}/pg_ctl",
+        *("-D", data, "-l", f"{data}/../server.log", "-w"),
+        *args,
+    ]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    # The server inherits no pipe of ours, or this would wait for it to exit.
+    subprocess.run(
+        command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
+    )

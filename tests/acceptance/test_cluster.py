@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.cluster import executions, nodes, wait_all
+from tests.acceptance.cluster import executions, nodes, pg_ctl, wait_all
 from tests.acceptance.cluster_node import SETTINGS
 from tests.conftest import eventually
 from tickwork import Outcome, Scheduler
@@ -135,28 +134,6 @@ def test_a_killed_nodes_runs_become_lost_and_the_others_carry_on(
     assert executions(log)["long"] == 1
 
 
-@pytest.fixture
-def restartable_postgres(postgres_url: str) -> str:
-    if not os.environ.get("TICKWORK_TEST_POSTGRES_DATA"):
-        pytest.skip("needs the PostgreSQL server started by scripts/with-postgres")
-    return postgres_url
-
-
-def _pg_ctl(*args: str) -> None:
-    data = os.environ["TICKWORK_TEST_POSTGRES_DATA"]
-    command = [
-        f"{os.environ['TICKWORK_TEST_POSTGRES_BIN']}/pg_ctl",
-        *("-D", data, "-l", f"{data}/../server.log", "-w"),
-        *args,
-    ]
-    if os.geteuid() == 0:
-        command = ["runuser", "-u", "postgres", "--", *command]
-    # The server inherits no pipe of ours, or this would wait for it to exit.
-    subprocess.run(
-        command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
-    )
-
-
 def test_nodes_survive_a_postgres_restart(restartable_postgres: str, tmp_path: Path) -> None:
     url = restartable_postgres
     log = tmp_path / "executions.log"
@@ -174,11 +151,11 @@ def test_nodes_survive_a_postgres_restart(restartable_postgres: str, tmp_path: P
         )
         with nodes(url, 2, seconds=60) as procs:
             time.sleep(2)
-            _pg_ctl("stop", "-m", "fast")
+            pg_ctl("stop", "-m", "fast")
             try:
                 time.sleep(3)
             finally:
-                _pg_ctl("restart")  # starts again with the options of the first start
+                pg_ctl("restart")  # starts again with the options of the first start
             restarted = datetime.now(UTC)
             for n in range(10):
                 eventually(

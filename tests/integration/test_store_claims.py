@@ -119,3 +119,36 @@ def test_a_node_whose_row_says_dead_claims_nothing_and_rejoins(database_url: str
         assert scheduler.get_runs(node_id=old_id) == []
     finally:
         scheduler.close()
+
+
+def test_a_node_is_not_declared_dead_in_the_middle_of_its_own_claim(postgres_url: str) -> None:
+    """A node frozen inside its claim transaction (SIGSTOP, a GC pause) and declared dead
+    meanwhile would commit ``running`` runs under a dead id, which no reaper looks at
+    again: if the node then died, they stayed ``running`` for ever (found by the
+    fault-injection test's reasoning). The claim holds its node row, so the reaper
+    passes the node over until the claim is done, and reaps its runs after."""
+    claimer, reaper = (Scheduler(postgres_url, timezone="UTC") for _ in range(2))
+    try:
+        claimer.store.start()
+        now = claimer.store.now()
+        claimer.store.register_node(
+            Node(NODE, "host", 1, "test", NodeState.RUNNING, False, now, now, None)
+        )
+        add_due(claimer, "held", now - timedelta(seconds=1))
+        reaped: list[object] = []
+
+        def frozen(jobs: Sequence[DueJob], now: datetime, horizon: datetime) -> ClaimPlan:
+            reaped.extend(reaper.store.reap_dead_nodes(timeout=0.001))
+            return plan_claim(jobs, now, horizon)
+
+        claimed = claimer.store.claim_due(NODE, frozen, limit=10)
+        assert [f.job_id for f in claimed.plan.fires] == ["held"]
+        assert reaped == []
+        assert reaper.get_node(NODE).state is NodeState.RUNNING
+        # still silent after its claim: now it is declared dead, and its run is lost
+        lost = reaper.store.reap_dead_nodes(timeout=0.001)
+        assert [(run.job_id, run.node_id) for run in lost] == [("held", NODE)]
+        assert [r.outcome for r in reaper.get_runs("held")] == [Outcome.LOST]
+    finally:
+        claimer.close()
+        reaper.close()

@@ -231,6 +231,21 @@ def test_fire_claimed_ahead_waits_while_an_instance_runs() -> None:
     assert plan.next_run_times["job"] == at(10)
 
 
+def test_overdue_fires_are_not_dropped_when_the_next_one_waits_for_a_running_instance() -> None:
+    """After an outage a job is behind while an instance still runs: the overdue fire
+    times are judged (here: missed, with their coalesced count) and only the one ahead
+    waits for its time. Deferring them all with it left three fire times without a
+    record (found by the fault-injection test)."""
+    job = due(next_run_time=at(0), every=1, max_instances=1, running=1)
+    plan = plan_claim([job], at(2.9), horizon=at(3.2))
+    assert plan.fires == []
+    [(_, missed_at, reason)] = plan.skipped
+    assert missed_at == at(2)
+    assert reason.startswith("max_instances")
+    assert plan.coalesced == {"job": 2}
+    assert plan.next_run_times["job"] == at(3)
+
+
 def test_fires_within_the_horizon_are_claimed_ahead() -> None:
     plan = plan_claim([due(next_run_time=at(10))], at(9.99), horizon=at(10.02))
     assert [fire.scheduled_time for fire in plan.fires] == [at(10)]

@@ -116,6 +116,12 @@ def _plan_job(
     now: datetime,
     plan: ClaimPlan,
 ) -> None:
+    if job.running:
+        # Fire times claimed ahead wait for a claim at their time, when max_instances can
+        # be judged fairly; only the overdue ones are decided (and coalesced) now.
+        ahead = [moment for moment in run_times if moment > now]
+        if ahead:
+            run_times, upcoming = run_times[: -len(ahead)], ahead[0]
     plan.next_run_times[job.id] = upcoming
     coalesced = 0
     if job.coalesce and run_times:
@@ -137,10 +143,9 @@ def _plan_job(
                 )
             )
         elif run_time > now and instances:
-            # Claimed ahead of time while another instance runs: leave this time to a claim
-            # at its due time, when max_instances can be judged fairly.
+            # Ahead of time, after a fire of this claim (coalesce=False): leave this time
+            # to a claim at its due time too.
             plan.next_run_times[job.id] = run_time
-            plan.coalesced.pop(job.id, None)
             break
         elif instances >= job.max_instances:
             plan.skipped.append(

@@ -92,6 +92,14 @@ def select_pause_state(node_id: str, now: ColumnElement[Any]) -> Select[Any]:
     )
 
 
+def hold_node_row(node_id: str) -> Select[Any]:
+    """Lock a claiming node's row until its claim commits (``FOR KEY SHARE``: heartbeats
+    still write it), so no reaper declares the node dead in the middle of the claim: the
+    runs it inserts would belong to a dead node that nothing reaps again. The reaper
+    skips locked rows, and reaps the node after the claim if it is still silent."""
+    return select(nodes.id).where(nodes.id == node_id).with_for_update(read=True, key_share=True)
+
+
 def select_clock(now: ColumnElement[Any]) -> Select[Any]:
     return select(now.label("now"))
 

@@ -346,6 +346,7 @@ class SQLStore(Store):
         look_ahead: float = 0.0,
     ) -> ClaimResult:
         with self._transaction() as conn:
+            conn.execute(q.hold_node_row(node_id))
             state = conn.execute(q.select_pause_state(node_id, self._now_expression(now))).one()
             pause = PauseState(
                 global_paused=state.is_paused,
