@@ -440,7 +440,7 @@ def rss_mb() -> float:
     import psutil
 
     gc.collect()
-    return psutil.Process().memory_info().rss / 2**20
+    return float(psutil.Process().memory_info().rss) / 2**20
 
 
 def peak_mb() -> float:
@@ -595,10 +595,10 @@ def child_due_at_once(lib: str, url: str, n: int) -> Metrics:
     from bench import jobs
 
     if lib == "tickwork":
-        from tickwork.events import EVENT_JOB_MISSED
+        from tickwork.events import EVENT_JOB_MISSED as TW_JOB_MISSED
 
         scheduler = tw_scheduler(url)
-        scheduler.add_listener(lambda event: jobs.record_missed(event.job_id), EVENT_JOB_MISSED)
+        scheduler.add_listener(lambda event: jobs.record_missed(event.job_id), TW_JOB_MISSED)
         scheduler.start()
         add: Callable[[Any, list[dict[str, Any]]], float] = tw_add_bulk
     else:

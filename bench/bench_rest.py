@@ -131,6 +131,7 @@ def run_library(
     name: str, build: Callable[[int], tuple[Flask, Callable[[], None]]], counts: dict[str, int]
 ) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
+    list_path = "/scheduler/jobs?limit=100" if name == "tickwork" else "/scheduler/jobs"
     for stored in (1000, 10_000):
         app, close = build(stored)
         try:
@@ -150,9 +151,8 @@ def run_library(
                         counts["post_job"],
                     )
                 else:
-                    path = "/scheduler/jobs?limit=100" if name == "tickwork" else "/scheduler/jobs"
                     results["get_jobs_10k"] = measure(
-                        port, lambda i, path=path: ("GET", path, None), counts["get_jobs_10k"]
+                        port, lambda i: ("GET", list_path, None), counts["get_jobs_10k"]
                     )
         finally:
             close()

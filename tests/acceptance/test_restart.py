@@ -12,7 +12,7 @@ import pytest
 
 from tests.acceptance.cluster_node import SETTINGS
 from tests.conftest import eventually
-from tickwork import Outcome, Scheduler
+from tickwork import Outcome, Run, Scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,7 @@ def test_a_new_process_takes_over_schedule_and_history(database_url: str) -> Non
         scheduler.start()
         assert scheduler.node_id != first_node
 
-        def new_runs(job_id: str) -> list:
+        def new_runs(job_id: str) -> list[Run]:
             return [
                 r for r in scheduler.get_runs(job_id, limit=1000) if r.node_id == scheduler.node_id
             ]
@@ -61,7 +61,7 @@ def test_a_new_process_takes_over_schedule_and_history(database_url: str) -> Non
         assert catch_up.outcome in (Outcome.SUCCEEDED, Outcome.RUNNING)
         # no coalesce and a short grace time: every fire of the gap is recorded as missed
         missed = eventually(lambda: [r for r in new_runs("strict") if r.outcome is Outcome.MISSED])
-        assert len(missed) >= 2  # type: ignore[arg-type]
+        assert len(missed) >= 2
         assert len(scheduler.get_runs("nightly")) == before["nightly"] == 0
     finally:
         scheduler.close()

@@ -31,7 +31,7 @@ def settle(scheduler: Scheduler, job_id: str, count: int) -> list[Run]:
     scheduler.wakeup()
     return eventually(
         lambda: len(runs_of(scheduler, job_id)) >= count and runs_of(scheduler, job_id)
-    )  # type: ignore[return-value]
+    )
 
 
 def _next_run_time(scheduler: Scheduler, job_id: str) -> datetime:
@@ -229,7 +229,7 @@ def test_global_pause_keeps_each_nodes_own_pause(make_scheduler: Callable[..., S
     second.resume()  # lift the global pause from any node
     (run,) = eventually(
         lambda: [r for r in first.get_runs("during-pause") if r.outcome is Outcome.SUCCEEDED]
-    )  # type: ignore[misc]
+    )
     assert run.node_id == second.node_id  # the first node stays paused on its own
     assert first.get_node().is_paused
     assert not second.get_node().is_paused
@@ -247,7 +247,7 @@ def test_nodes_register_heartbeat_and_stop(make_scheduler: Callable[..., Schedul
     later = eventually(
         lambda: scheduler.get_node().heartbeat_at > node.heartbeat_at and scheduler.get_node()
     )
-    assert later.heartbeat_at > node.started_at  # type: ignore[union-attr]
+    assert later.heartbeat_at > node.started_at
     assert [n.id for n in scheduler.get_nodes()] == [node.id]
     scheduler.shutdown()
     stopped = scheduler.get_node(node.id)
@@ -299,7 +299,7 @@ def test_runs_claimed_without_reaching_the_engine_are_marked_lost(
     (orphan,) = scheduler.get_runs("doubt")
     assert orphan.outcome is Outcome.RUNNING
     lost = eventually(lambda: scheduler.get_runs("doubt", outcome="lost"), timeout=20)
-    assert "never started" in (lost[0].error or "")  # type: ignore[index]
+    assert "never started" in (lost[0].error or "")
     # rerun_lost: the job is made due again and runs
     eventually(lambda: scheduler.get_runs("doubt", outcome="succeeded"), timeout=20)
 
@@ -309,7 +309,7 @@ def test_a_late_report_replaces_lost(make_scheduler: Callable[..., Scheduler]) -
     scheduler = make_scheduler()
     scheduler.start()
     scheduler.add_job("slow", jobs.wait_for_gate)
-    (running,) = eventually(lambda: scheduler.get_runs("slow", outcome="running"))  # type: ignore[misc]
+    (running,) = eventually(lambda: scheduler.get_runs("slow", outcome="running"))
     lost = scheduler.store.abandon_runs(
         scheduler.node_id, [(running.job_id, running.scheduled_time)], "cut off"
     )
