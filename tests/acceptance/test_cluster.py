@@ -174,10 +174,14 @@ def test_nodes_survive_a_postgres_restart(restartable_postgres: str, tmp_path: P
             for n in range(10)
         )
         with nodes(url, 2, seconds=60) as procs:
-            time.sleep(2)
+            started = datetime.now(UTC)
+            for n in range(10):  # both nodes are up and the jobs fire before the outage
+                eventually(
+                    functools.partial(succeeded_since, admin, f"job{n}", started), timeout=30
+                )
             _pg_ctl("stop", "-m", "fast")
             try:
-                time.sleep(3)
+                time.sleep(3)  # the outage: several claim and heartbeat intervals long
             finally:
                 _pg_ctl("restart")  # starts again with the options of the first start
             restarted = datetime.now(UTC)

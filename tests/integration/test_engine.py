@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests import jobs
+from tests.claims import ClaimWatch
 from tests.conftest import eventually
 from tickwork import ManualClock, Outcome, Run, Scheduler
 
@@ -58,9 +59,8 @@ def test_fires_when_the_clock_reaches_next_run_time(
         "j", jobs.record, trigger="interval", seconds=10, start_date=FIRST, args=["j"]
     )
     clock.set(T0 + timedelta(seconds=9))
-    scheduler.wakeup()
-    scheduler.engine.wait_idle(1)
-    assert runs_of(scheduler, "j") == []
+    ClaimWatch(scheduler).wait_for_a_claim()
+    assert scheduler.get_runs("j") == []  # not even claimed ahead
     clock.set(T0 + timedelta(seconds=10, milliseconds=5))
     (run,) = settle(scheduler, "j", 1)
     assert run.scheduled_time == T0 + timedelta(seconds=10)
@@ -221,10 +221,10 @@ def test_global_pause_keeps_each_nodes_own_pause(make_scheduler: Callable[..., S
     first.pause()  # global pause
     assert first.get_scheduler_state().is_paused
     assert second.get_scheduler_state().is_paused
+    watches = [ClaimWatch(first), ClaimWatch(second)]
     first.add_job("during-pause", jobs.record)
-    second.wakeup()
-    first.wakeup()
-    second.engine.wait_idle(0.5)
+    for watch in watches:
+        watch.wait_for_a_claim()
     assert first.get_runs("during-pause") == []
     second.resume()  # lift the global pause from any node
     (run,) = eventually(
