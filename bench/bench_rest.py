@@ -38,9 +38,12 @@ import waitress.server
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the job function is bench.jobs:mark
-RESULTS_DIR = ROOT / "bench" / "results"
-JOB_REF = "bench.jobs:mark"
+if str(ROOT) not in sys.path:  # run as a script: make ``bench`` importable
+    sys.path.insert(0, str(ROOT))
+
+from bench.harness import RESULTS_DIR  # noqa: E402
+from bench.scenarios.jobspecs import JOB_REF  # noqa: E402
+
 FAR = "2099-01-01T00:00:00+00:00"
 
 Request = Callable[[int], tuple[str, str, bytes | None]]
