@@ -38,9 +38,12 @@ import waitress.server
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the job function is bench.jobs:mark
-RESULTS_DIR = ROOT / "bench" / "results"
-JOB_REF = "bench.jobs:mark"
+if str(ROOT) not in sys.path:  # run as a script: make ``bench`` importable
+    sys.path.insert(0, str(ROOT))
+
+from bench.harness import RESULTS_DIR  # noqa: E402
+from bench.scenarios.jobspecs import JOB_REF  # noqa: E402
+
 FAR = "2099-01-01T00:00:00+00:00"
 
 Request = Callable[[int], tuple[str, str, bytes | None]]
@@ -131,6 +134,7 @@ def run_library(
     name: str, build: Callable[[int], tuple[Flask, Callable[[], None]]], counts: dict[str, int]
 ) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
+    list_path = "/scheduler/jobs?limit=100" if name == "tickwork" else "/scheduler/jobs"
     for stored in (1000, 10_000):
         app, close = build(stored)
         try:
@@ -150,9 +154,8 @@ def run_library(
                         counts["post_job"],
                     )
                 else:
-                    path = "/scheduler/jobs?limit=100" if name == "tickwork" else "/scheduler/jobs"
                     results["get_jobs_10k"] = measure(
-                        port, lambda i, path=path: ("GET", path, None), counts["get_jobs_10k"]
+                        port, lambda i: ("GET", list_path, None), counts["get_jobs_10k"]
                     )
         finally:
             close()

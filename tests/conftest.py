@@ -6,12 +6,15 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TypeVar, cast
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 POSTGRES_URL_VARIABLE = "TICKWORK_TEST_POSTGRES_URL"
+
+T = TypeVar("T")
 
 
 def postgres_admin_url() -> str:
@@ -54,14 +57,21 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 def eventually(
-    condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.01
-) -> object:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
+    condition: Callable[[], T | bool | None], timeout: float = 10.0, interval: float = 0.01
+) -> T:
+    """Poll ``condition`` until it returns something truthy, and return that; fail after
+    ``timeout``.
+
+    A falsy result (``None``, ``False``, an empty list) means "not yet"; the typing says so,
+    so a condition like ``lambda: runs and runs[0]`` gives back a run, not an ``object``.
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
-            return value
+            # Truthy, so neither None nor False; a bare True only comes from conditions
+            # that return a bool, whose callers do not use the value.
+            return cast(T, value)
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout} s (last value {value!r})")
         time.sleep(interval)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from zoneinfo import ZoneInfo
 
 from tickwork.clock import Clock, SystemClock
@@ -276,6 +276,22 @@ class Scheduler:
                 contained(f"event listener {callback!r}", callback, event)
 
     # -- tasks -------------------------------------------------------------------------------
+
+    @overload
+    def task(
+        self, func_or_trigger: F, /, *, name: str | None = None, id: str | None = None
+    ) -> F: ...
+
+    @overload
+    def task(
+        self,
+        func_or_trigger: str | Trigger | None = None,
+        /,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        **job_options: Any,
+    ) -> Callable[[F], F]: ...
 
     def task(
         self,

@@ -8,17 +8,26 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+
+from tickwork import Outcome, Scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+class NodeProcess(subprocess.Popen[str]):
+    """A node process, with the node id it printed once ready."""
+
+    node_id: str = ""
+
+
 @contextmanager
-def nodes(url: str, count: int, seconds: float) -> Iterator[list[subprocess.Popen[str]]]:
+def nodes(url: str, count: int, seconds: float) -> Iterator[list[NodeProcess]]:
     """``count`` node processes on ``url``, each ready when this yields; killed on exit."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     processes = [
-        subprocess.Popen(
+        NodeProcess(
             [sys.executable, "-m", "tests.acceptance.cluster_node", url, str(seconds)],
             cwd=ROOT,
             env=env,
@@ -32,7 +41,7 @@ def nodes(url: str, count: int, seconds: float) -> Iterator[list[subprocess.Pope
             assert process.stdout is not None
             line = process.stdout.readline()
             assert line.startswith("ready"), f"node did not start: {line!r}"
-            process.node_id = line.split()[1]  # type: ignore[attr-defined]
+            process.node_id = line.split()[1]
         yield processes
     finally:
         for process in processes:
@@ -43,7 +52,7 @@ def nodes(url: str, count: int, seconds: float) -> Iterator[list[subprocess.Pope
                 process.stdout.close()
 
 
-def wait_all(processes: list[subprocess.Popen[str]], timeout: float) -> None:
+def wait_all(processes: list[NodeProcess], timeout: float) -> None:
     for process in processes:
         assert process.wait(timeout=timeout) == 0
 
@@ -69,3 +78,9 @@ def pg_ctl(*args: str) -> None:
     subprocess.run(
         command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
     )
+
+
+def succeeded_since(admin: Scheduler, job_id: str, since: datetime, at_least: int = 1) -> bool:
+    """Whether ``job_id`` succeeded ``at_least`` times for fires scheduled after ``since``."""
+    runs = admin.get_runs(job_id, outcome=Outcome.SUCCEEDED)
+    return len([run for run in runs if run.scheduled_time > since]) >= at_least

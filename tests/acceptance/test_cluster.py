@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.cluster import executions, nodes, pg_ctl, wait_all
+from tests.acceptance.cluster import executions, nodes, pg_ctl, succeeded_since, wait_all
 from tests.acceptance.cluster_node import SETTINGS
 from tests.conftest import eventually
 from tickwork import Outcome, Scheduler
@@ -51,7 +52,7 @@ def test_three_nodes_run_every_fire_exactly_once(
             for n in range(JOBS)
         )
         wait_all(procs, timeout=60)
-        node_ids = {process.node_id for process in procs}  # type: ignore[attr-defined]
+        node_ids = {process.node_id for process in procs}
     counts = executions(log)
     duplicates = {job: n for job, n in counts.items() if n > FIRES_PER_JOB}
     misses = {f"job{n:02}": FIRES_PER_JOB - counts[f"job{n:02}"] for n in range(JOBS)}
@@ -74,7 +75,7 @@ def test_a_killed_nodes_runs_become_lost_and_the_others_carry_on(
     with nodes(database_url, 3, seconds=60) as procs:
         victim, *survivors = procs
         for node in survivors:  # only the victim may claim the long jobs
-            admin.pause_node(node.node_id)  # type: ignore[attr-defined]
+            admin.pause_node(node.node_id)
         for job_id, rerun, seconds in (("long", False, 60), ("retried", True, 10)):
             admin.add_job(
                 job_id,
@@ -85,7 +86,7 @@ def test_a_killed_nodes_runs_become_lost_and_the_others_carry_on(
             )
         eventually(lambda: len(admin.get_runs(outcome="running")) == 2, timeout=30)
         for node in survivors:
-            admin.resume_node(node.node_id)  # type: ignore[attr-defined]
+            admin.resume_node(node.node_id)
         admin.add_job(
             "tick",
             "tests.jobs:append_line",
@@ -102,19 +103,19 @@ def test_a_killed_nodes_runs_become_lost_and_the_others_carry_on(
         detected_after = time.monotonic() - killed_at
         # node_timeout plus a heartbeat or two, with room for a loaded CI machine
         assert detected_after < SETTINGS.node_timeout + 10
-        assert admin.get_node(victim.node_id).state.value == "dead"  # type: ignore[attr-defined]
+        assert admin.get_node(victim.node_id).state.value == "dead"
         (lost,) = admin.get_runs("long")
-        assert lost.node_id == victim.node_id  # type: ignore[attr-defined]
+        assert lost.node_id == victim.node_id
         assert "heartbeat" in (lost.error or "")
 
         # the job that asked for it is run again, by a surviving node
-        rerun = eventually(
+        reruns = eventually(
             lambda: [r for r in admin.get_runs("retried") if r.outcome is Outcome.RUNNING],
             timeout=30,
         )
         # by a surviving process (which may have rejoined under a new node id if its own
         # heartbeat lagged on a loaded machine)
-        rerun_node = admin.get_node(rerun[0].node_id)  # type: ignore[index]
+        rerun_node = admin.get_node(reruns[0].node_id)
         assert rerun_node.pid in {node.pid for node in survivors}
 
         # the schedule goes on without the victim
@@ -150,20 +151,20 @@ def test_nodes_survive_a_postgres_restart(restartable_postgres: str, tmp_path: P
             for n in range(10)
         )
         with nodes(url, 2, seconds=60) as procs:
-            time.sleep(2)
+            started = datetime.now(UTC)
+            for n in range(10):  # both nodes are up and the jobs fire before the outage
+                eventually(
+                    functools.partial(succeeded_since, admin, f"job{n}", started), timeout=30
+                )
             pg_ctl("stop", "-m", "fast")
             try:
-                time.sleep(3)
+                time.sleep(3)  # the outage: several claim and heartbeat intervals long
             finally:
                 pg_ctl("restart")  # starts again with the options of the first start
             restarted = datetime.now(UTC)
             for n in range(10):
                 eventually(
-                    lambda n=n: [
-                        r
-                        for r in admin.get_runs(f"job{n}", outcome="succeeded")
-                        if r.scheduled_time > restarted
-                    ],
+                    functools.partial(succeeded_since, admin, f"job{n}", restarted),
                     timeout=30,
                 )
             for process in procs:

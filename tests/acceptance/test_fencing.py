@@ -41,8 +41,8 @@ def test_a_node_declared_dead_while_frozen_starts_nothing_it_claimed(
     log, span_log = tmp_path / "canary.log", tmp_path / "spans.log"
     with nodes(database_url, 2, seconds=120) as procs:
         victim, survivor = procs
-        victim_id: str = victim.node_id  # type: ignore[attr-defined]
-        admin.pause_node(survivor.node_id)  # type: ignore[attr-defined]
+        victim_id: str = victim.node_id
+        admin.pause_node(survivor.node_id)
         admin.add_job(
             "canary", "tests.jobs:append_line", "interval", [str(log), "canary"], seconds=1
         )
@@ -69,7 +69,7 @@ def test_a_node_declared_dead_while_frozen_starts_nothing_it_claimed(
         assert isinstance(frozen, Run)
         os.kill(victim.pid, signal.SIGSTOP)
         try:
-            admin.resume_node(survivor.node_id)  # type: ignore[attr-defined]
+            admin.resume_node(survivor.node_id)
             eventually(lambda: admin.get_node(victim_id).state is NodeState.DEAD, timeout=30)
             dead_at = datetime.now(UTC)
             eventually(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import signal
 from collections import Counter
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.acceptance.cluster import succeeded_since
 from tests.acceptance.test_serve import start_server
 from tests.conftest import eventually
 from tickwork import Outcome, Scheduler
@@ -43,11 +45,6 @@ args = ["{lines}", "canary"]
 RESTARTS = 4
 
 
-def succeeded_since(admin: Scheduler, job_id: str, since: datetime) -> int:
-    runs = admin.get_runs(job_id, outcome=Outcome.SUCCEEDED)
-    return len([run for run in runs if run.scheduled_time > since])
-
-
 def test_restarting_a_node_keeps_the_cluster_firing(database_url: str, tmp_path: Path) -> None:
     lines = tmp_path / "lines.txt"
     config = tmp_path / "tickwork.toml"
@@ -61,7 +58,7 @@ def test_restarting_a_node_keeps_the_cluster_firing(database_url: str, tmp_path:
             servers.append(restarted)
             since = datetime.now(UTC)
             for job_id in ("every-second", "canary"):  # both nodes claim again
-                eventually(lambda j=job_id, t=since: succeeded_since(admin, j, t) >= 2, 30)
+                eventually(functools.partial(succeeded_since, admin, job_id, since, at_least=2), 30)
             restarted.process.send_signal(signal.SIGTERM)
             assert restarted.process.wait(timeout=60) == 0
         steady.process.send_signal(signal.SIGTERM)

@@ -3,6 +3,7 @@ history and in /metrics, and SIGTERM stops it cleanly."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -167,7 +169,7 @@ def test_serve_runs_jobs_from_http_cli_and_config(
         return any(run["outcome"] == "succeeded" and run["node_id"] == node_id for run in runs)
 
     for job_id in ("from-config", "from-http", "from-cli"):
-        eventually(lambda job_id=job_id: succeeded(job_id), timeout=20)
+        eventually(functools.partial(succeeded, job_id), timeout=20)
     history = json.loads(cli(database_url, "runs", "--job", "from-cli", "--json").stdout)
     assert any(run["outcome"] == "succeeded" for run in history)
 
@@ -240,7 +242,11 @@ def test_serve_refuses_every_traversal_of_the_issue(
         marker = tmp_path / "pwned"
         forms = ["os.system", "subprocess.check_output", "sys.exit", "__dict__.update",
                  "__builtins__.pop", "notify.__globals__.update"]  # fmt: skip
-        body = {"trigger": "date", "args": [f"touch {marker}"], "kwargs": {"WEBHOOK_URL": "x"}}
+        body: dict[str, Any] = {
+            "trigger": "date",
+            "args": [f"touch {marker}"],
+            "kwargs": {"WEBHOOK_URL": "x"},
+        }
         for form in forms:
             func = f"tests.refjobs.jobs:{form}"
             posted = requests.post(f"{running.api}/jobs", json={"id": "e", "func": func, **body},

@@ -163,7 +163,7 @@ def test_a_killed_manual_cli_run_is_reaped_as_lost(postgres_url: str) -> None:
     reaper = Scheduler(postgres_url, settings=settings, timezone="UTC")
     reaper.start()
     try:
-        (run,) = eventually(  # type: ignore[misc]
+        (run,) = eventually(
             lambda: [r for r in reaper.get_runs("manual") if r.outcome is Outcome.LOST]
         )
         assert "stopped heartbeating" in (run.error or "")

@@ -80,7 +80,7 @@ def test_the_quick_start_serves_its_configured_job(example_url: str) -> None:
     runs = eventually(
         lambda: requests.get(f"{example_url}/jobs/job1/runs?outcome=succeeded", timeout=5).json()
     )
-    assert runs[0]["manual"] is True  # type: ignore[index]
+    assert runs[0]["manual"] is True
 
     refused = requests.post(
         f"{example_url}/jobs", json={"id": "x", "func": "os:system", "args": ["true"]}, timeout=5

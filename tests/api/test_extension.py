@@ -151,7 +151,7 @@ def test_task_decorator_before_init_app_and_jobs_in_app_context(database_url: st
         assert job.misfire_grace_time == 900
         scheduler.start()
         runs = eventually(lambda: scheduler.get_runs("ctx", outcome=Outcome.SUCCEEDED))
-        assert runs[0].result == '"quickstart"'  # type: ignore[index]
+        assert runs[0].result == '"quickstart"'
     finally:
         scheduler.scheduler.close()
 
@@ -161,9 +161,14 @@ def test_extension_methods_mirror_the_python_api(
 ) -> None:
     _, scheduler = make(made, database_url)
     scheduler.add_job("a", jobs.record, trigger={"type": "interval", "minutes": 1}, args=[1])
-    assert scheduler.get_job("a").name == "a"  # type: ignore[union-attr]
+    job = scheduler.get_job("a")
+    assert job is not None
+    assert job.name == "a"
     scheduler.modify_job("a", trigger={"type": "interval", "minutes": 2})
-    assert scheduler.get_job("a").trigger.interval.total_seconds() == 120  # type: ignore[union-attr]
+    job = scheduler.get_job("a")
+    assert job is not None
+    assert isinstance(job.trigger, IntervalTrigger)
+    assert job.trigger.interval.total_seconds() == 120
     scheduler.reschedule_job("a", trigger="interval", minutes=3)
     assert scheduler.pause_job("a").next_run_time is None
     assert scheduler.resume_job("a") is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import socket
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeAlias
 
 import flask_apscheduler
 import flask_apscheduler.auth
@@ -20,7 +20,8 @@ from flask import Flask
 from tickwork import ConfigurationError
 from tickwork.flask import APScheduler, HTTPBasicAuth
 
-Extension = APScheduler | flask_apscheduler.APScheduler
+#: tickwork's extension or Flask-APScheduler's (untyped, so the checks are on the tests).
+Extension: TypeAlias = Any
 
 
 @pytest.fixture

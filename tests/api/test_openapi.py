@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from flask import Flask
 from jsonschema import Draft202012Validator
@@ -57,7 +58,9 @@ def test_every_schema_is_valid_json_schema(
         Draft202012Validator.check_schema(schema)
 
 
-def test_the_document_follows_the_prefix(make_app: object) -> None:
-    app, _ = make_app(SCHEDULER_API_PREFIX="/ops/scheduler/")  # type: ignore[operator]
+def test_the_document_follows_the_prefix(
+    make_app: Callable[..., tuple[Flask, APScheduler]],
+) -> None:
+    app, _ = make_app(SCHEDULER_API_PREFIX="/ops/scheduler/")
     document = app.test_client().get("/ops/scheduler/openapi.json").get_json()
     assert _registered(app, "/ops/scheduler") == _documented(document)

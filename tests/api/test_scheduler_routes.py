@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from flask import Flask
 
 from tests.api.conftest import CheckedClient
 from tests.conftest import eventually
@@ -83,7 +86,7 @@ def test_pause_and_resume_set_the_global_flag(
 
 def test_start_and_shutdown(client: CheckedClient, scheduler: APScheduler) -> None:
     assert client.post("/scheduler/start").status_code == 204
-    assert scheduler.running
+    assert scheduler.state == STATE_RUNNING
     again = client.post("/scheduler/start")
     assert again.status_code == 400
     assert "already running" in again.get_json()["error_message"]
@@ -107,8 +110,10 @@ def test_shutdown_rejects_bad_bodies(
     assert scheduler.running
 
 
-def test_start_does_nothing_on_a_host_not_allowed(make_app: object) -> None:
-    app, scheduler = make_app(SCHEDULER_ALLOWED_HOSTS=["some-other-host"])  # type: ignore[operator]
+def test_start_does_nothing_on_a_host_not_allowed(
+    make_app: Callable[..., tuple[Flask, APScheduler]],
+) -> None:
+    app, scheduler = make_app(SCHEDULER_ALLOWED_HOSTS=["some-other-host"])
     response = app.test_client().post("/scheduler/start")
     assert response.status_code == 204
     assert not scheduler.running

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from tests.api.loopback import Loopback, serve
 from tickwork import ConfigurationError, Scheduler
@@ -223,7 +223,7 @@ def test_hashes_are_checked_one_at_a_time_whatever_the_number_of_clients(
     active = 0
     most = 0
     lock = threading.Lock()
-    real_check = auth_module.check_password_hash
+    real_check = check_password_hash
 
     def counting_check(stored: str, password: str) -> bool:
         nonlocal active, most

@@ -41,7 +41,9 @@ def test_add_list_show_json_and_table(cli: Invoke, database_url: str) -> None:
     assert as_json(cli("jobs", "show", "ping", "--json")) == listed[0]
 
     with stopped_scheduler(database_url) as scheduler:
-        assert scheduler.get_job("ping").max_instances == 3
+        job = scheduler.get_job("ping")
+        assert job is not None
+        assert job.max_instances == 3
 
 
 @pytest.mark.parametrize(

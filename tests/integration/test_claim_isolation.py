@@ -65,7 +65,7 @@ def api(database_url: str, caplog: pytest.LogCaptureFixture) -> Iterator[Api]:
     jobs.calls.clear()
     scheduler.start()
     scheduler.add_job("canary", "tests.jobs:record", "interval", ["canary"], seconds=1)
-    yield Api(f"http://127.0.0.1:{server.effective_port}", scheduler)  # type: ignore[union-attr]
+    yield Api(f"http://127.0.0.1:{server.effective_port}", scheduler)
     closing.set()
     server.close()
     thread.join(5)

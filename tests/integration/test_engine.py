@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests import jobs
+from tests.claims import ClaimWatch
 from tests.conftest import eventually
 from tickwork import ManualClock, Outcome, Run, Scheduler
 
@@ -31,7 +32,7 @@ def settle(scheduler: Scheduler, job_id: str, count: int) -> list[Run]:
     scheduler.wakeup()
     return eventually(
         lambda: len(runs_of(scheduler, job_id)) >= count and runs_of(scheduler, job_id)
-    )  # type: ignore[return-value]
+    )
 
 
 def _next_run_time(scheduler: Scheduler, job_id: str) -> datetime:
@@ -58,9 +59,8 @@ def test_fires_when_the_clock_reaches_next_run_time(
         "j", jobs.record, trigger="interval", seconds=10, start_date=FIRST, args=["j"]
     )
     clock.set(T0 + timedelta(seconds=9))
-    scheduler.wakeup()
-    scheduler.engine.wait_idle(1)
-    assert runs_of(scheduler, "j") == []
+    ClaimWatch(scheduler).wait_for_a_claim()
+    assert scheduler.get_runs("j") == []  # not even claimed ahead
     clock.set(T0 + timedelta(seconds=10, milliseconds=5))
     (run,) = settle(scheduler, "j", 1)
     assert run.scheduled_time == T0 + timedelta(seconds=10)
@@ -221,15 +221,15 @@ def test_global_pause_keeps_each_nodes_own_pause(make_scheduler: Callable[..., S
     first.pause()  # global pause
     assert first.get_scheduler_state().is_paused
     assert second.get_scheduler_state().is_paused
+    watches = [ClaimWatch(first), ClaimWatch(second)]
     first.add_job("during-pause", jobs.record)
-    second.wakeup()
-    first.wakeup()
-    second.engine.wait_idle(0.5)
+    for watch in watches:
+        watch.wait_for_a_claim()
     assert first.get_runs("during-pause") == []
     second.resume()  # lift the global pause from any node
     (run,) = eventually(
         lambda: [r for r in first.get_runs("during-pause") if r.outcome is Outcome.SUCCEEDED]
-    )  # type: ignore[misc]
+    )
     assert run.node_id == second.node_id  # the first node stays paused on its own
     assert first.get_node().is_paused
     assert not second.get_node().is_paused
@@ -247,7 +247,7 @@ def test_nodes_register_heartbeat_and_stop(make_scheduler: Callable[..., Schedul
     later = eventually(
         lambda: scheduler.get_node().heartbeat_at > node.heartbeat_at and scheduler.get_node()
     )
-    assert later.heartbeat_at > node.started_at  # type: ignore[union-attr]
+    assert later.heartbeat_at > node.started_at
     assert [n.id for n in scheduler.get_nodes()] == [node.id]
     scheduler.shutdown()
     stopped = scheduler.get_node(node.id)
@@ -299,7 +299,7 @@ def test_runs_claimed_without_reaching_the_engine_are_marked_lost(
     (orphan,) = scheduler.get_runs("doubt")
     assert orphan.outcome is Outcome.RUNNING
     lost = eventually(lambda: scheduler.get_runs("doubt", outcome="lost"), timeout=20)
-    assert "never started" in (lost[0].error or "")  # type: ignore[index]
+    assert "never started" in (lost[0].error or "")
     # rerun_lost: the job is made due again and runs
     eventually(lambda: scheduler.get_runs("doubt", outcome="succeeded"), timeout=20)
 
@@ -309,7 +309,7 @@ def test_a_late_report_replaces_lost(make_scheduler: Callable[..., Scheduler]) -
     scheduler = make_scheduler()
     scheduler.start()
     scheduler.add_job("slow", jobs.wait_for_gate)
-    (running,) = eventually(lambda: scheduler.get_runs("slow", outcome="running"))  # type: ignore[misc]
+    (running,) = eventually(lambda: scheduler.get_runs("slow", outcome="running"))
     lost = scheduler.store.abandon_runs(
         scheduler.node_id, [(running.job_id, running.scheduled_time)], "cut off"
     )

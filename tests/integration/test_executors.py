@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from tests import jobs
 from tests.conftest import eventually
-from tickwork import ConfigurationError, Outcome, Scheduler
+from tickwork import ConfigurationError, Outcome, Run, Scheduler
 from tickwork.executors import AsyncIOExecutor, ProcessPoolExecutor, build_executor
 
 
-def _finished(scheduler: Scheduler, job_id: str) -> list:
+def _finished(scheduler: Scheduler, job_id: str) -> list[Run]:
     return [r for r in scheduler.get_runs(job_id) if r.outcome is not Outcome.RUNNING]
 
 
@@ -24,14 +25,14 @@ def test_process_pool_runs_jobs_in_other_processes(
     scheduler.start()
     log = f"{tmp_path}/pids.log"
     # no grace time: starting worker processes on a loaded machine can take seconds
-    options = {"executor": "processes", "misfire_grace_time": None}
+    options: dict[str, Any] = {"executor": "processes", "misfire_grace_time": None}
     scheduler.add_job("p", jobs.append_line, args=[log, "p"], **options)
     scheduler.add_job("bad", jobs.fail, args=["in a child"], **options)
-    (run,) = eventually(lambda: _finished(scheduler, "p"), timeout=60)  # type: ignore[misc]
+    (run,) = eventually(lambda: _finished(scheduler, "p"), timeout=60)
     assert run.outcome is Outcome.SUCCEEDED
-    child_pid = int(run.result)
+    child_pid = int(run.result or "")
     assert child_pid != os.getpid()
-    (failed,) = eventually(lambda: _finished(scheduler, "bad"), timeout=60)  # type: ignore[misc]
+    (failed,) = eventually(lambda: _finished(scheduler, "bad"), timeout=60)
     assert failed.outcome is Outcome.FAILED
     assert failed.error == "RuntimeError: in a child"
 
@@ -43,8 +44,8 @@ def test_asyncio_executor_runs_coroutines_and_plain_functions(
     scheduler.start()
     scheduler.add_job("coro", jobs.async_record, args=["a"], executor="loop")
     scheduler.add_job("plain", jobs.add, args=[2, 3], executor="loop")
-    (coro,) = eventually(lambda: _finished(scheduler, "coro"))  # type: ignore[misc]
-    (plain,) = eventually(lambda: _finished(scheduler, "plain"))  # type: ignore[misc]
+    (coro,) = eventually(lambda: _finished(scheduler, "coro"))
+    (plain,) = eventually(lambda: _finished(scheduler, "plain"))
     assert (coro.outcome, coro.result) == (Outcome.SUCCEEDED, '"async-ok"')
     assert (plain.outcome, plain.result) == (Outcome.SUCCEEDED, "5")
     assert ("async", "a") in jobs.calls

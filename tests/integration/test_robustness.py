@@ -10,6 +10,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,15 +78,15 @@ def test_a_worker_that_kills_its_process_breaks_only_its_own_run(
     scheduler = make_scheduler(executors={"processes": processes})
     scheduler.start()
     _add_canary(scheduler)
-    options = {"executor": "processes", "misfire_grace_time": None}
+    options: dict[str, Any] = {"executor": "processes", "misfire_grace_time": None}
     scheduler.add_job("dies", jobs.exit_process, args=[3], **options)
-    (died,) = eventually(lambda: _final(scheduler, "dies"), timeout=60)  # type: ignore[misc]
+    (died,) = eventually(lambda: _final(scheduler, "dies"), timeout=60)
     assert died.outcome is Outcome.FAILED
     assert died.error == "WorkerDiedError: worker process died (exit code 3)"
 
     # the pool was replaced: the next process job runs, and so does a thread job
     scheduler.add_job("after", jobs.add, args=[2, 3], **options)
-    (after,) = eventually(lambda: _final(scheduler, "after"), timeout=60)  # type: ignore[misc]
+    (after,) = eventually(lambda: _final(scheduler, "after"), timeout=60)
     assert (after.outcome, after.result) == (Outcome.SUCCEEDED, "5")
     _canary_keeps_firing(scheduler)
     assert scheduler.healthy
@@ -133,9 +134,9 @@ def test_every_result_and_error_gets_a_final_outcome(
     scheduler.start()
     _add_canary(scheduler)
     scheduler.add_job("odd", func, max_instances=1)
-    (run,) = eventually(lambda: _final(scheduler, "odd"))  # type: ignore[misc]
+    (run,) = eventually(lambda: _final(scheduler, "odd"))
     assert run.outcome is outcome
-    assert (run.result if outcome is Outcome.SUCCEEDED else run.error or "").startswith(text)
+    assert ((run.result if outcome is Outcome.SUCCEEDED else run.error) or "").startswith(text)
     _canary_keeps_firing(scheduler)
     _settle(scheduler)
 
@@ -151,7 +152,7 @@ def test_asyncio_jobs_that_cancel_or_exit_fail_and_the_loop_goes_on(
     scheduler.start()
     _add_canary(scheduler, executor="loop")
     scheduler.add_job("odd", func, executor="loop")
-    (run,) = eventually(lambda: _final(scheduler, "odd"))  # type: ignore[misc]
+    (run,) = eventually(lambda: _final(scheduler, "odd"))
     assert (run.outcome, run.error) == (Outcome.FAILED, error)
     _canary_keeps_firing(scheduler)
     _settle(scheduler)
@@ -196,13 +197,14 @@ def test_started_at_is_recorded_while_the_run_runs(
     scheduler.add_job(
         "held", jobs.wait_for_file, args=[str(release)], executor="here", misfire_grace_time=None
     )
-    (run,) = eventually(  # type: ignore[misc]
+    (run,) = eventually(
         lambda: [r for r in scheduler.get_runs("held") if r.started_at is not None], timeout=60
     )
     assert run.outcome is Outcome.RUNNING
+    assert run.started_at is not None
     assert run.started_at >= run.claimed_at
     release.touch()
-    (done,) = eventually(lambda: _final(scheduler, "held"), timeout=60)  # type: ignore[misc]
+    (done,) = eventually(lambda: _final(scheduler, "held"), timeout=60)
     assert (done.outcome, done.started_at) == (Outcome.SUCCEEDED, run.started_at)
 
 
@@ -292,8 +294,8 @@ def test_an_outcome_the_database_refuses_is_recorded_as_a_plain_failure(
         _add_canary(scheduler)
         scheduler.add_job("poison", jobs.echo, args=["poison"])
         scheduler.add_job("fine", jobs.add, args=[1, 1])
-        (poisoned,) = eventually(lambda: _final(scheduler, "poison"))  # type: ignore[misc]
-        (fine,) = eventually(lambda: _final(scheduler, "fine"))  # type: ignore[misc]
+        (poisoned,) = eventually(lambda: _final(scheduler, "poison"))
+        (fine,) = eventually(lambda: _final(scheduler, "fine"))
         assert (poisoned.outcome, poisoned.result) == (Outcome.FAILED, None)
         assert poisoned.error == "the run's outcome could not be recorded (ValueError)"
         assert (fine.outcome, fine.result) == (Outcome.SUCCEEDED, "2")

@@ -21,6 +21,7 @@ from tickwork import (
     ManualClock,
     MaxInstancesReachedError,
     Outcome,
+    Run,
     Scheduler,
     SchedulerStateError,
     TriggerArgumentError,
@@ -294,7 +295,7 @@ def test_jobs_fire_and_are_recorded(scheduler: Scheduler) -> None:
     scheduler.add_job("bad", jobs.fail, args=["kaput"])
     scheduler.add_job("aio", jobs.async_record, args=["y"])
     runs = eventually(lambda: len(_finished(scheduler)) == 3 and _finished(scheduler))
-    by_job = {run.job_id: run for run in runs}  # type: ignore[union-attr]
+    by_job = {run.job_id: run for run in runs}
     assert by_job["ok"].outcome is Outcome.SUCCEEDED
     assert by_job["ok"].result == '"ok"'
     assert by_job["ok"].node_id == scheduler.node_id
@@ -315,8 +316,8 @@ def test_run_job_runs_now_and_keeps_schedule(scheduler: Scheduler) -> None:
     job = scheduler.add_job("n", jobs.record, trigger="date", run_date=FAR, args=["now"])
     scheduler.run_job("n")
     runs = eventually(lambda: _finished(scheduler))
-    assert runs[0].manual  # type: ignore[index]
-    assert runs[0].outcome is Outcome.SUCCEEDED  # type: ignore[index]
+    assert runs[0].manual
+    assert runs[0].outcome is Outcome.SUCCEEDED
     assert scheduler.get_job("n") == job
 
 
@@ -436,5 +437,5 @@ def test_get_runs_filters_and_paginates(scheduler: Scheduler) -> None:
         scheduler.get_runs(limit=0)
 
 
-def _finished(scheduler: Scheduler) -> list[object]:
+def _finished(scheduler: Scheduler) -> list[Run]:
     return [run for run in scheduler.get_runs() if run.outcome is not Outcome.RUNNING]

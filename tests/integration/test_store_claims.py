@@ -63,7 +63,9 @@ def test_a_fire_with_a_run_row_already_is_skipped_not_fatal(admin: Scheduler) ->
 
     second = admin.store.claim_due(NODE, forgetful, limit=10)
     assert [f.job_id for f in second.plan.fires] == ["fresh"]
-    assert admin.get_job("again").next_run_time == due + timedelta(seconds=10)
+    job = admin.get_job("again")
+    assert job is not None
+    assert job.next_run_time == due + timedelta(seconds=10)
     runs = admin.get_runs("again")
     assert [(r.scheduled_time, r.outcome) for r in runs] == [(due, Outcome.RUNNING)]
 
@@ -77,7 +79,9 @@ def test_the_claim_passes_over_fire_times_claimed_already(admin: Scheduler) -> N
     admin.modify_job("edited", next_run_time=due + timedelta(seconds=10))
     again = admin.store.claim_due(NODE, plan_claim, limit=10)
     assert again.plan.fires == []
-    assert admin.get_job("edited").next_run_time == due + timedelta(seconds=30)
+    job = admin.get_job("edited")
+    assert job is not None
+    assert job.next_run_time == due + timedelta(seconds=30)
 
 
 def test_an_unreadable_row_is_marked_broken_and_the_batch_goes_on(
@@ -115,7 +119,7 @@ def test_a_node_whose_row_says_dead_claims_nothing_and_rejoins(database_url: str
         scheduler.resume()
         run = eventually(lambda: scheduler.get_runs("after", outcome=Outcome.SUCCEEDED))
         assert scheduler.node_id != old_id
-        assert {r.node_id for r in run} == {scheduler.node_id}  # type: ignore[union-attr]
+        assert {r.node_id for r in run} == {scheduler.node_id}
         assert scheduler.get_runs(node_id=old_id) == []
     finally:
         scheduler.close()

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from tickwork.store import create_store
 from tickwork.store.migrate import _MIGRATIONS, HEAD_REVISION, VERSION_TABLE, downgrade, upgrade
@@ -15,7 +15,7 @@ from tickwork.store.schema import metadata
 TABLES = {"tickwork_scheduler", "tickwork_nodes", "tickwork_jobs", "tickwork_runs"}
 
 
-def _engine(url: str):
+def _engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -145,7 +146,7 @@ def test_unknown_job_defaults_are_refused() -> None:
 def test_rest_input_errors_name_their_field_and_are_tickwork_errors() -> None:
     registry = TaskRegistry()
     registry.register(noop, "noop")
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"func": "noop"}, "id"),
         ({"id": "a"}, "func"),
         ({"id": "a", "func": "noop", "args": {}}, "args"),

@@ -34,7 +34,7 @@ def due(
     return DueJob(
         id="job",
         func_ref="tests.jobs:record",
-        args=[],
+        args=(),
         kwargs={},
         trigger=IntervalTrigger(seconds=every, start_date=T0, timezone="UTC"),
         executor="default",
@@ -239,9 +239,8 @@ def test_overdue_fires_are_not_dropped_when_the_next_one_waits_for_a_running_ins
     job = due(next_run_time=at(0), every=1, max_instances=1, running=1)
     plan = plan_claim([job], at(2.9), horizon=at(3.2))
     assert plan.fires == []
-    [(_, missed_at, reason)] = plan.skipped
-    assert missed_at == at(2)
-    assert reason.startswith("max_instances")
+    [skip] = plan.skipped
+    assert (skip.scheduled_time, skip.reason) == (at(2), SkipReason.MAX_INSTANCES)
     assert plan.coalesced == {"job": 2}
     assert plan.next_run_times["job"] == at(3)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import werkzeug.serving
 from flask import Flask
@@ -251,6 +251,14 @@ class APScheduler:
         """Register the function that checks REST credentials (``SCHEDULER_AUTH``)."""
         self._defer_or_run(lambda scheduler: scheduler.authenticate(func))
         return func
+
+    @overload
+    def task(self, func_or_trigger: F, /, **options: Any) -> F: ...
+
+    @overload
+    def task(
+        self, func_or_trigger: str | Trigger | None = None, /, **options: Any
+    ) -> Callable[[F], F]: ...
 
     def task(
         self, func_or_trigger: Callable[..., Any] | str | Trigger | None = None, /, **options: Any

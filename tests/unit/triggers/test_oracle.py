@@ -73,11 +73,11 @@ def _interval_fold_bug(
     """
     if got is None or expected is None:
         return False
-    start = theirs.start_date.astimezone(UTC)
+    start: datetime = theirs.start_date.astimezone(UTC)
     wrong = _instant(expected) < start or _instant(expected) < now.astimezone(UTC)  # type: ignore[operator]
     if not wrong or not (now.fold or theirs.start_date.fold):
         return False
-    step = theirs.interval
+    step: timedelta = theirs.interval
     offset = got.astimezone(UTC) - start
     return offset >= timedelta(0) and offset % step == timedelta(0) and got - step < max(start, now)
 
@@ -126,12 +126,17 @@ def _repeated_hour_skipped(
     return first < second and _instant(expected) == second
 
 
-def _chain(ours: object, theirs: object, now: datetime, steps: int = STEPS) -> None:
+def _chain(
+    ours: CronTrigger | DateTrigger | IntervalTrigger,
+    theirs: ApsCron | ApsDate | ApsInterval,
+    now: datetime,
+    steps: int = STEPS,
+) -> None:
     previous_ours: datetime | None = None
     previous_theirs: datetime | None = None
     for step in range(steps):
-        got = ours.next_fire_time(previous_ours, now)  # type: ignore[attr-defined]
-        expected = theirs.get_next_fire_time(previous_theirs, now)  # type: ignore[attr-defined]
+        got = ours.next_fire_time(previous_ours, now)
+        expected = theirs.get_next_fire_time(previous_theirs, now)
         while (
             expected is not None
             and previous_theirs is not None
@@ -141,7 +146,7 @@ def _chain(ours: object, theirs: object, now: datetime, steps: int = STEPS) -> N
             # non-existent wall time such as 02:00+01:00) it can return the same instant
             # again under its real name (03:00+02:00). We never repeat an instant.
             previous_theirs = expected
-            expected = theirs.get_next_fire_time(expected, expected)  # type: ignore[attr-defined]
+            expected = theirs.get_next_fire_time(expected, expected)
         if (
             _instant(got) != _instant(expected)
             and isinstance(theirs, ApsCron)
@@ -159,7 +164,7 @@ def _chain(ours: object, theirs: object, now: datetime, steps: int = STEPS) -> N
         if got is None:
             return
         # Ours are always expressed in the trigger's zone (and normalised).
-        assert got.tzinfo == ours.timezone  # type: ignore[attr-defined]
+        assert got.tzinfo == ours.timezone
         assert got == got.astimezone(UTC).astimezone(got.tzinfo)
         previous_ours, previous_theirs = got, expected
         now = got
