@@ -36,10 +36,11 @@ from tickwork.executors.base import (
     failure,
     missed_result,
     run_fire,
+    unstarted_result,
 )
 from tickwork.limits import DEFAULT_MIN_INTERVAL, MAX_DURATION
 from tickwork.node import Node, NodeState, PauseState
-from tickwork.run import Outcome, RunResult, RunStart, SkipReason
+from tickwork.run import Outcome, RunStart, SkipReason
 from tickwork.store.base import ClaimPlan, Fire, Store
 from tickwork.store.retry import backoff
 from tickwork.supervision import Health, contained, describe, supervised_thread
@@ -264,7 +265,9 @@ class Engine:
             claimed_by,
         )
         reason = f"not started: node {claimed_by} was declared dead before the fire could start"
-        self._recorder.record(Finished(fire, _dropped(fire, self._clock.now(), reason)))
+        self._recorder.record(
+            Finished(fire, unstarted_result(fire, Outcome.LOST, self._clock.now(), reason))
+        )
         return False
 
     def _claimed_by(self, key: tuple[str, datetime]) -> str:
@@ -365,17 +368,7 @@ class Engine:
                 f"{self.settings.shutdown_grace:g} s shutdown grace period"
             )
         logger.warning("%d runs still going at shutdown; recording them interrupted", len(pending))
-        results = [
-            RunResult(
-                job_id=fire.job_id,
-                scheduled_time=fire.scheduled_time,
-                outcome=Outcome.INTERRUPTED,
-                started_at=None,
-                finished_at=now,
-                error=reason,
-            )
-            for fire in pending
-        ]
+        results = [unstarted_result(fire, Outcome.INTERRUPTED, now, reason) for fire in pending]
         contained("recording interrupted runs", self.store.finish_runs, results)
 
     def _on_unhealthy(self, reason: str) -> None:
@@ -694,17 +687,6 @@ class Engine:
                     finished_at=result.finished_at,
                 )
             )
-
-
-def _dropped(fire: Fire, now: datetime, reason: str) -> RunResult:
-    return RunResult(
-        job_id=fire.job_id,
-        scheduled_time=fire.scheduled_time,
-        outcome=Outcome.LOST,
-        started_at=None,
-        finished_at=now,
-        error=reason,
-    )
 
 
 def new_node_id() -> str:

@@ -76,16 +76,22 @@ def late_by(fire: Fire, now: datetime) -> float | None:
     return lateness if lateness > fire.misfire_grace_time else None
 
 
-def missed_result(fire: Fire, now: datetime, reason: str) -> RunResult:
-    """A fire that never started, and why."""
+def unstarted_result(fire: Fire, outcome: Outcome, now: datetime, reason: str) -> RunResult:
+    """The outcome of a fire whose callable never ran (or whose end was not seen): missed,
+    lost or interrupted, and why."""
     return RunResult(
         job_id=fire.job_id,
         scheduled_time=fire.scheduled_time,
-        outcome=Outcome.MISSED,
+        outcome=outcome,
         started_at=None,
         finished_at=now,
         error=reason,
     )
+
+
+def missed_result(fire: Fire, now: datetime, reason: str) -> RunResult:
+    """A fire that never started, and why."""
+    return unstarted_result(fire, Outcome.MISSED, now, reason)
 
 
 #: The error of a fire that an executor shut down without waiting never started.
