@@ -6,12 +6,13 @@ so a test can still look at the scheduler and at module globals after the reques
 
 from __future__ import annotations
 
-import threading
+from contextlib import ExitStack
 from typing import Any, Protocol
 
 import requests
-import waitress
 from flask import Flask
+
+from tests.api.loopback import serve
 
 
 class Api(Protocol):
@@ -35,11 +36,11 @@ class FlaskApi:
 
 
 class WaitressApi:
-    def __init__(self, app: Flask, threads: int = 8) -> None:
-        self._server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
-        self.base = f"http://127.0.0.1:{self._server.effective_port}"
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
+    """The app served by :func:`tests.api.loopback.serve`, called with ``requests``."""
+
+    def __init__(self, app: Flask) -> None:
+        self._stack = ExitStack()
+        self.base = self._stack.enter_context(serve(app)).url
         self._session = requests.Session()
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -51,19 +52,8 @@ class WaitressApi:
             return response.status_code, None
 
     def close(self) -> None:
-        """Close every socket from inside the server's own loop (closing them from this
-        thread races with its ``select``), so the loop ends with an empty map."""
         self._session.close()
-        channels = self._server._map  # waitress's socket map: server, trigger, connections
-
-        def close_all() -> None:
-            for channel in list(channels.values()):
-                channel.close()
-
-        self._server.trigger.pull_trigger(close_all)
-        self._thread.join(10)
-        assert not self._thread.is_alive(), "waitress did not stop"
-        self._server.task_dispatcher.shutdown()
+        self._stack.close()
 
 
 def open_api(app: Flask, transport: str) -> Api:

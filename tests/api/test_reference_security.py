@@ -232,7 +232,7 @@ def test_concurrent_run_nows_start_at_most_max_instances(make_app: MakeApp) -> N
     scheduler.start()
     scheduler.add_job("slow", "tests.jobs:wait_for_gate", trigger="date",
                       run_date="2999-01-01T00:00:00+00:00", max_instances=1)  # fmt: skip
-    api = WaitressApi(app, threads=8)
+    api = WaitressApi(app)
     start = threading.Barrier(5)
     answers: list[tuple[int, Any]] = []
 
