@@ -13,7 +13,6 @@ from bench.scenarios.jobspecs import (
     add_one_by_one,
     interval_spec,
     tw_add_bulk,
-    tw_add_one_by_one,
 )
 
 ADD_METRICS = [Metric("jobs_per_s", "jobs/s", True, 0)]
@@ -25,7 +24,7 @@ def child_add_one_by_one(lib: str, url: str, n: int) -> Metrics:
     if lib == "tickwork":
         scheduler = tw_scheduler(url)
         scheduler.start(paused=True)
-        seconds = tw_add_one_by_one(scheduler, specs)
+        seconds = add_one_by_one(scheduler, specs)
         stored = scheduler.count_jobs()
     else:
         scheduler = aps_scheduler(url)

@@ -39,14 +39,6 @@ def add_one_by_one(scheduler: Any, specs: list[dict[str, Any]]) -> float:
     return time.perf_counter() - began
 
 
-def tw_add_one_by_one(scheduler: Any, specs: list[dict[str, Any]]) -> float:
-    began = time.perf_counter()
-    for spec in specs:
-        options = dict(spec)
-        scheduler.add_job(options.pop("id"), options.pop("func"), **options)
-    return time.perf_counter() - began
-
-
 def tw_add_bulk(scheduler: Any, specs: list[dict[str, Any]]) -> float:
     began = time.perf_counter()
     scheduler.add_jobs(specs)

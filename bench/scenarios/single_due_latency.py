@@ -16,7 +16,6 @@ from bench.harness import (
 from bench.scenarios.jobspecs import (
     add_one_by_one,
     date_spec,
-    tw_add_one_by_one,
 )
 
 #: Seconds from now at which the latency scenario's job is due.
@@ -43,10 +42,7 @@ def child_single_due_latency(lib: str, url: str, count: int) -> Metrics:
         jobs.reset()
         due = time.time() + LATENCY_LEAD
         spec = date_spec(k, utc(due), "lat")
-        if lib == "tickwork":
-            tw_add_one_by_one(scheduler, [spec])
-        else:
-            add_one_by_one(scheduler, [spec])
+        add_one_by_one(scheduler, [spec])
         if jobs.wait_settled(1, 10.0) and jobs.STARTS:
             lateness.append(jobs.STARTS[0][1] - due)
         else:

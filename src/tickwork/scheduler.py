@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar, overload
+from datetime import datetime
+from typing import Any, TextIO, TypeVar, overload
 from zoneinfo import ZoneInfo
 
 from tickwork.clock import Clock, SystemClock
@@ -30,7 +32,7 @@ from tickwork.exceptions import (
 )
 from tickwork.executors import Executor, ThreadPoolExecutor, build_executor
 from tickwork.job import Job, bind
-from tickwork.jobbuild import JobBuilder, check_job_defaults
+from tickwork.jobbuild import JobBuilder, check_job_defaults, undefined
 from tickwork.node import Node, SchedulerState
 from tickwork.run import Outcome, Run
 from tickwork.store import Store, create_store
@@ -317,9 +319,9 @@ class Scheduler:
             self.registry.register(func, name)
             if trigger is not None:
                 self.add_job(
-                    id or self.registry.ref_for(func),
                     func,
-                    trigger=trigger,
+                    trigger,
+                    id=id or self.registry.ref_for(func),
                     replace_existing=True,
                     **job_options,
                 )
@@ -333,25 +335,43 @@ class Scheduler:
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def add_job(
+    def add_job(  # noqa: PLR0917  # APScheduler 3's positional order
         self,
-        id: str | None,
         func: Callable[..., Any] | str,
         trigger: str | Trigger | None = None,
         args: Iterable[Any] | None = None,
         kwargs: Mapping[str, Any] | None = None,
-        *,
+        id: str | None = None,
         name: str | None = None,
-        replace_existing: bool = False,
+        misfire_grace_time: float | None = undefined,
+        coalesce: bool = undefined,
+        max_instances: int = undefined,
+        next_run_time: datetime | None = undefined,
         jobstore: str = "default",
-        **options: Any,
+        executor: str = undefined,
+        replace_existing: bool = False,
+        **trigger_args: Any,
     ) -> Job:
-        """Store a new job and wake the engine.
+        """Store a new job and wake the engine; APScheduler 3's signature and order.
 
-        Trigger arguments (``seconds=5``, ``hour="9"``, ``jitter=10``) go with the job
-        options (the option fields of :class:`~tickwork.job.Job`, and ``next_run_time``).
+        ``id`` defaults to a random hex string and ``name`` to the callable's qualified name,
+        as in APScheduler. Options left out take ``job_defaults``. Trigger arguments
+        (``seconds=5``, ``hour="9"``, ``jitter=10``) and tickwork's own options (the other
+        option fields of :class:`~tickwork.job.Job`, such as ``rerun_lost``) are keywords.
         A duplicate id raises ConflictError unless ``replace_existing`` is set.
         """
+        options = {
+            key: value
+            for key, value in (
+                ("misfire_grace_time", misfire_grace_time),
+                ("coalesce", coalesce),
+                ("max_instances", max_instances),
+                ("next_run_time", next_run_time),
+                ("executor", executor),
+            )
+            if value is not undefined
+        }
+        options.update(trigger_args)
         _check_jobstore(jobstore)
         job = self.builder.build(
             id, func, trigger=trigger, args=args, kwargs=kwargs, name=name, options=options
@@ -361,6 +381,40 @@ class Scheduler:
         self._engine.wake_for(job.next_run_time)
         self._emit(JobEvent(EVENT_JOB_ADDED, job_id=job.id))
         return bind(job, self)
+
+    def scheduled_job(
+        self,
+        trigger: str | Trigger | None,
+        args: Iterable[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        id: str | None = None,
+        name: str | None = None,
+        **options: Any,
+    ) -> Callable[[F], F]:
+        """APScheduler's decorator: ``@scheduler.scheduled_job("cron", hour=17)`` adds the
+        function as a job (replacing one with the same id, since the decorator runs at every
+        import) and returns it unchanged. :meth:`task` also registers it for the REST API."""
+
+        def decorate(func: F) -> F:
+            self.add_job(func, trigger, args, kwargs, id, name, replace_existing=True, **options)
+            return func
+
+        return decorate
+
+    def print_jobs(self, jobstore: str | None = None, out: TextIO | None = None) -> None:
+        """Print every job as APScheduler does (``out`` defaults to standard output).
+
+        Jobs are stored as soon as they are added, so the list is the store's, running or
+        not: APScheduler prints "Pending jobs" while it is stopped.
+        """
+        _check_jobstore(jobstore)
+        out = out or sys.stdout
+        print("Jobstore default:", file=out)
+        jobs = self.get_jobs()
+        for job in jobs:
+            print(f"    {job}", file=out)
+        if not jobs:
+            print("    No scheduled jobs", file=out)
 
     def add_jobs(
         self, specs: Iterable[Mapping[str, Any]], *, replace_existing: bool = False

@@ -37,23 +37,25 @@ def main() -> None:
 def add_restart_jobs(scheduler: Scheduler) -> None:
     """Jobs whose fate across a restart the restart test checks."""
     scheduler.add_job(
-        "lenient",
         "tests.jobs:record",
         trigger="interval",
         seconds=0.5,
         coalesce=True,
         misfire_grace_time=None,
+        id="lenient",
     )
     scheduler.add_job(
-        "strict",
         "tests.jobs:record",
         trigger="interval",
         seconds=0.5,
         coalesce=False,
         misfire_grace_time=0.2,
         max_instances=10,
+        id="strict",
     )
-    scheduler.add_job("nightly", "tests.jobs:record", trigger="cron", hour=3, minute=15, args=["n"])
+    scheduler.add_job(
+        "tests.jobs:record", trigger="cron", hour=3, minute=15, args=["n"], id="nightly"
+    )
 
 
 if __name__ == "__main__":

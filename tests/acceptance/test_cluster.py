@@ -78,21 +78,21 @@ def test_a_killed_nodes_runs_become_lost_and_the_others_carry_on(
             admin.pause_node(node.node_id)
         for job_id, rerun, seconds in (("long", False, 60), ("retried", True, 10)):
             admin.add_job(
-                job_id,
                 "tests.jobs:append_line",
                 args=[str(log), job_id, seconds],
                 rerun_lost=rerun,
                 misfire_grace_time=None,
+                id=job_id,
             )
         eventually(lambda: len(admin.get_runs(outcome="running")) == 2, timeout=30)
         for node in survivors:
             admin.resume_node(node.node_id)
         admin.add_job(
-            "tick",
             "tests.jobs:append_line",
             args=[str(log), "tick"],
             trigger="interval",
             seconds=0.5,
+            id="tick",
         )
         eventually(lambda: admin.get_runs("tick", outcome="succeeded"), timeout=30)
 

@@ -84,7 +84,6 @@ class Spec:
 
     def add(self, admin: Scheduler, log: Path, origin: datetime, replace: bool = False) -> None:
         admin.add_job(
-            self.id,
             "tests.jobs:log_execution",
             "interval",
             [str(log), self.id, self.sleep],
@@ -95,6 +94,7 @@ class Spec:
             rerun_lost=self.rerun_lost,
             misfire_grace_time=self.misfire_grace_time,
             replace_existing=replace,
+            id=self.id,
         )
 
 

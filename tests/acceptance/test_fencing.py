@@ -44,10 +44,9 @@ def test_a_node_declared_dead_while_frozen_starts_nothing_it_claimed(
         victim_id: str = victim.node_id
         admin.pause_node(survivor.node_id)
         admin.add_job(
-            "canary", "tests.jobs:append_line", "interval", [str(log), "canary"], seconds=1
+            "tests.jobs:append_line", "interval", [str(log), "canary"], seconds=1, id="canary"
         )
         admin.add_job(
-            "single",
             "tests.jobs:append_span",
             "interval",
             [str(span_log), "single", 0.3],
@@ -56,6 +55,7 @@ def test_a_node_declared_dead_while_frozen_starts_nothing_it_claimed(
             rerun_lost=True,
             coalesce=False,
             misfire_grace_time=None,
+            id="single",
         )
         eventually(lambda: len(admin.get_runs("single", outcome=Outcome.SUCCEEDED)) >= 2, 30)
 

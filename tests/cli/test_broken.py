@@ -15,13 +15,13 @@ def test_a_broken_job_is_listed_and_shown_as_broken(cli: Invoke, database_url: s
         past = scheduler.store.now() - timedelta(seconds=3.5)
         for job_id in ("bad", "behind"):
             scheduler.add_job(
-                job_id,
                 "tests.jobs:record",
                 "interval",
                 seconds=1,
                 start_date=past,
                 next_run_time=past,
                 misfire_grace_time=None,
+                id=job_id,
             )
         corrupt_job(database_url, "bad", '{"type": "lunar"}')
         now = scheduler.store.now()

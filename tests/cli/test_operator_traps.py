@@ -64,8 +64,8 @@ def test_resume_of_a_finished_job_is_refused_and_kept(cli: Invoke, database_url:
     with stopped_scheduler(database_url) as scheduler:
         past = Scheduler(store=scheduler.store, clock=ManualClock(start), timezone="UTC")
         past.add_job(
-            "ends", jobs.record, trigger="interval", minutes=10,
-            start_date=start, end_date=start + timedelta(hours=1),
+            jobs.record, trigger="interval", minutes=10,
+            start_date=start, end_date=start + timedelta(hours=1), id="ends"
         )  # fmt: skip
         past.pause_job("ends")
     result = cli("jobs", "resume", "ends")

@@ -226,8 +226,8 @@ def test_metrics_count_fires_outcomes_and_claims(tmp_path: Path) -> None:
     client = app.test_client()
     scheduler.start()
     try:
-        scheduler.add_job("ok", "tests.jobs:record", trigger="interval", seconds=0.1)
-        scheduler.add_job("bad", "tests.jobs:fail", trigger="interval", seconds=0.1)
+        scheduler.add_job("tests.jobs:record", trigger="interval", seconds=0.1, id="ok")
+        scheduler.add_job("tests.jobs:fail", trigger="interval", seconds=0.1, id="bad")
 
         def sample(name: str) -> float:
             for line in client.get("/metrics").data.decode().splitlines():

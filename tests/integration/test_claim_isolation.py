@@ -64,7 +64,7 @@ def api(database_url: str, caplog: pytest.LogCaptureFixture) -> Iterator[Api]:
     thread.start()
     jobs.calls.clear()
     scheduler.start()
-    scheduler.add_job("canary", "tests.jobs:record", "interval", ["canary"], seconds=1)
+    scheduler.add_job("tests.jobs:record", "interval", ["canary"], seconds=1, id="canary")
     yield Api(f"http://127.0.0.1:{server.effective_port}", scheduler)
     closing.set()
     server.close()
@@ -126,7 +126,7 @@ def claimed_ahead(scheduler: Scheduler, job_id: str) -> Callable[[], Run | None]
 
 def test_next_run_time_set_back_to_a_claimed_fire_does_not_stop_claims(api: Api) -> None:
     api.scheduler.add_job(
-        "edited", "tests.jobs:record", "interval", ["edited"], seconds=1, coalesce=False
+        "tests.jobs:record", "interval", ["edited"], seconds=1, coalesce=False, id="edited"
     )
     eventually(lambda: len(api.scheduler.get_runs("edited", outcome=Outcome.SUCCEEDED)) >= 2)
     first = api.scheduler.get_runs("edited", outcome=Outcome.SUCCEEDED)[-1]
@@ -141,7 +141,7 @@ def test_next_run_time_set_back_to_a_claimed_fire_does_not_stop_claims(api: Api)
 def test_pause_and_resume_inside_the_claim_ahead_window(api: Api) -> None:
     """Resuming a coalesce=false job computes the fire time that is claimed already."""
     api.scheduler.add_job(
-        "toggled", "tests.jobs:record", "interval", ["toggled"], seconds=1, coalesce=False
+        "tests.jobs:record", "interval", ["toggled"], seconds=1, coalesce=False, id="toggled"
     )
     for _ in range(2):
         eventually(claimed_ahead(api.scheduler, "toggled"))
@@ -175,7 +175,7 @@ def test_an_unreadable_job_row_is_marked_broken_and_the_rest_goes_on(
     api: Api, database_url: str, stored: str
 ) -> None:
     api.scheduler.add_job(
-        "victim", "tests.jobs:record", "interval", ["victim"], seconds=1, coalesce=False
+        "tests.jobs:record", "interval", ["victim"], seconds=1, coalesce=False, id="victim"
     )
     corrupt_job(database_url, "victim", stored)
     broken = eventually(lambda: api.call("GET", "/jobs/victim").json()["broken_reason"])
@@ -204,7 +204,7 @@ def test_a_row_with_corrupt_args_is_marked_broken(api: Api, database_url: str) -
     """SQLite keeps JSON as text, so args can be corrupt there (PostgreSQL's JSONB cannot)."""
     if not database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL refuses invalid JSONB")
-    api.scheduler.add_job("victim", "tests.jobs:record", "interval", ["victim"], seconds=1)
+    api.scheduler.add_job("tests.jobs:record", "interval", ["victim"], seconds=1, id="victim")
     corrupt_job(database_url, "victim", "[1,", column="args")
     assert api.call("GET", "/jobs").status_code == 200
     eventually(lambda: api.scheduler.count_broken_jobs() == 1)
@@ -213,11 +213,11 @@ def test_a_row_with_corrupt_args_is_marked_broken(api: Api, database_url: str) -
 
 
 def test_a_replacing_re_add_clears_broken(api: Api, database_url: str) -> None:
-    api.scheduler.add_job("victim", "tests.jobs:record", "interval", ["victim"], seconds=1)
+    api.scheduler.add_job("tests.jobs:record", "interval", ["victim"], seconds=1, id="victim")
     corrupt_job(database_url, "victim", "not json")
     eventually(lambda: api.scheduler.count_broken_jobs() == 1)
     api.scheduler.add_job(
-        "victim", "tests.jobs:record", "interval", ["victim"], seconds=1, replace_existing=True
+        "tests.jobs:record", "interval", ["victim"], seconds=1, replace_existing=True, id="victim"
     )
     assert api.scheduler.count_broken_jobs() == 0
     keeps_firing(api.scheduler, "victim")
@@ -226,7 +226,6 @@ def test_a_replacing_re_add_clears_broken(api: Api, database_url: str) -> None:
 def test_coalesced_fires_are_counted_in_history(api: Api) -> None:
     past = api.scheduler.store.now() - timedelta(seconds=5.5)
     api.scheduler.add_job(
-        "behind",
         "tests.jobs:record",
         "interval",
         ["behind"],
@@ -235,6 +234,7 @@ def test_coalesced_fires_are_counted_in_history(api: Api) -> None:
         next_run_time=past,
         coalesce=True,
         misfire_grace_time=None,
+        id="behind",
     )
     eventually(lambda: api.scheduler.get_runs("behind", outcome=Outcome.SUCCEEDED))
     runs = api.call("GET", "/jobs/behind/runs").json()

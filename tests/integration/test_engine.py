@@ -56,7 +56,7 @@ def test_fires_when_the_clock_reaches_next_run_time(
 ) -> None:
     scheduler, clock = start_at(make_scheduler, T0)
     scheduler.add_job(
-        "j", jobs.record, trigger="interval", seconds=10, start_date=FIRST, args=["j"]
+        jobs.record, trigger="interval", seconds=10, start_date=FIRST, args=["j"], id="j"
     )
     clock.set(T0 + timedelta(seconds=9))
     ClaimWatch(scheduler).wait_for_a_claim()
@@ -75,7 +75,6 @@ def test_misfires_without_coalesce_are_recorded_as_missed(
 ) -> None:
     scheduler, clock = start_at(make_scheduler, T0)
     scheduler.add_job(
-        "strict",
         jobs.record,
         trigger="interval",
         seconds=10,
@@ -83,6 +82,7 @@ def test_misfires_without_coalesce_are_recorded_as_missed(
         coalesce=False,
         misfire_grace_time=1,
         max_instances=5,
+        id="strict",
     )
     clock.set(T0 + timedelta(seconds=30, milliseconds=500))
     runs = settle(scheduler, "strict", 3)
@@ -94,13 +94,13 @@ def test_misfires_without_coalesce_are_recorded_as_missed(
 def test_coalesce_runs_once_for_many_missed_times(make_scheduler: Callable[..., Scheduler]) -> None:
     scheduler, clock = start_at(make_scheduler, T0)
     scheduler.add_job(
-        "lenient",
         jobs.record,
         trigger="interval",
         seconds=10,
         start_date=FIRST,
         coalesce=True,
         misfire_grace_time=None,
+        id="lenient",
     )
     clock.set(T0 + timedelta(seconds=55))
     (run,) = settle(scheduler, "lenient", 1)
@@ -114,13 +114,13 @@ def test_coalesce_runs_once_for_many_missed_times(make_scheduler: Callable[..., 
 def test_max_instances_skips_fires_while_one_runs(make_scheduler: Callable[..., Scheduler]) -> None:
     scheduler, clock = start_at(make_scheduler, T0)
     scheduler.add_job(
-        "slow",
         jobs.wait_for_gate,
         trigger="interval",
         seconds=1,
         start_date=FIRST,
         max_instances=1,
         misfire_grace_time=None,
+        id="slow",
     )
     clock.set(FIRST)
     scheduler.wakeup()
@@ -144,8 +144,8 @@ def test_grace_is_also_judged_when_a_worker_starts_the_fire(
 
     scheduler.engine._executors["default"] = single = ThreadPoolExecutor(max_workers=1)
     single.start(scheduler.engine._context)
-    scheduler.add_job("blocker", jobs.wait_for_gate, trigger="date", run_date=T0)
-    scheduler.add_job("queued", jobs.record, trigger="date", run_date=T0, misfire_grace_time=1)
+    scheduler.add_job(jobs.wait_for_gate, trigger="date", run_date=T0, id="blocker")
+    scheduler.add_job(jobs.record, trigger="date", run_date=T0, misfire_grace_time=1, id="queued")
     scheduler.wakeup()
     eventually(lambda: scheduler.get_runs("queued"))
     clock.set(T0 + timedelta(seconds=5))
@@ -161,13 +161,13 @@ def nightly_in_berlin(
     """A running scheduler at ``start`` with a cron job at 02:30 Berlin time."""
     scheduler, clock = start_at(make_scheduler, start)
     scheduler.add_job(
-        "nightly",
         jobs.record,
         trigger="cron",
         hour=2,
         minute=30,
         timezone=ZoneInfo("Europe/Berlin"),
         misfire_grace_time=None,
+        id="nightly",
     )
     return scheduler, clock
 
@@ -222,7 +222,7 @@ def test_global_pause_keeps_each_nodes_own_pause(make_scheduler: Callable[..., S
     assert first.get_scheduler_state().is_paused
     assert second.get_scheduler_state().is_paused
     watches = [ClaimWatch(first), ClaimWatch(second)]
-    first.add_job("during-pause", jobs.record)
+    first.add_job(jobs.record, id="during-pause")
     for watch in watches:
         watch.wait_for_a_claim()
     assert first.get_runs("during-pause") == []
@@ -234,7 +234,7 @@ def test_global_pause_keeps_each_nodes_own_pause(make_scheduler: Callable[..., S
     assert first.get_node().is_paused
     assert not second.get_node().is_paused
     first.resume_node()
-    first.add_job("after", jobs.record, trigger="interval", seconds=0.2)
+    first.add_job(jobs.record, trigger="interval", seconds=0.2, id="after")
     eventually(lambda: {r.node_id for r in first.get_runs("after", limit=100)} >= {first.node_id})
 
 
@@ -261,7 +261,7 @@ def test_runs_left_running_at_shutdown_without_wait_become_lost(
 ) -> None:
     scheduler = make_scheduler()
     scheduler.start()
-    scheduler.add_job("stuck", jobs.wait_for_gate)
+    scheduler.add_job(jobs.wait_for_gate, id="stuck")
     eventually(lambda: scheduler.get_runs("stuck", outcome="running"))
     scheduler.shutdown(wait=False)
     (run,) = scheduler.get_runs("stuck")
@@ -273,7 +273,7 @@ def test_runs_left_running_at_shutdown_without_wait_become_lost(
 def test_history_retention_prunes_old_runs(make_scheduler: Callable[..., Scheduler]) -> None:
     clock = ManualClock(T0)
     scheduler = make_scheduler(clock=clock)
-    scheduler.add_job("h", jobs.record, trigger="date", run_date=T0 + timedelta(days=9))
+    scheduler.add_job(jobs.record, trigger="date", run_date=T0 + timedelta(days=9), id="h")
     scheduler.run_job("h")
     clock.set(T0 + timedelta(days=8))
     scheduler.run_job("h")
@@ -291,7 +291,7 @@ def test_runs_claimed_without_reaching_the_engine_are_marked_lost(
 
     scheduler, clock = start_at(make_scheduler, T0)
     scheduler.add_job(
-        "doubt", jobs.record, trigger="interval", seconds=10, start_date=FIRST, rerun_lost=True
+        jobs.record, trigger="interval", seconds=10, start_date=FIRST, rerun_lost=True, id="doubt"
     )
     # claim it for this node, behind the engine's back: the engine never sees these fires
     scheduler.store.claim_due(scheduler.node_id, plan_claim, limit=10, now=FIRST)
@@ -308,7 +308,7 @@ def test_a_late_report_replaces_lost(make_scheduler: Callable[..., Scheduler]) -
     """A node declared dead while only cut off reports what really happened."""
     scheduler = make_scheduler()
     scheduler.start()
-    scheduler.add_job("slow", jobs.wait_for_gate)
+    scheduler.add_job(jobs.wait_for_gate, id="slow")
     (running,) = eventually(lambda: scheduler.get_runs("slow", outcome="running"))
     lost = scheduler.store.abandon_runs(
         scheduler.node_id, [(running.job_id, running.scheduled_time)], "cut off"

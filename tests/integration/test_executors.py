@@ -26,8 +26,8 @@ def test_process_pool_runs_jobs_in_other_processes(
     log = f"{tmp_path}/pids.log"
     # no grace time: starting worker processes on a loaded machine can take seconds
     options: dict[str, Any] = {"executor": "processes", "misfire_grace_time": None}
-    scheduler.add_job("p", jobs.append_line, args=[log, "p"], **options)
-    scheduler.add_job("bad", jobs.fail, args=["in a child"], **options)
+    scheduler.add_job(jobs.append_line, args=[log, "p"], **options, id="p")
+    scheduler.add_job(jobs.fail, args=["in a child"], **options, id="bad")
     (run,) = eventually(lambda: _finished(scheduler, "p"), timeout=60)
     assert run.outcome is Outcome.SUCCEEDED
     child_pid = int(run.result or "")
@@ -42,8 +42,8 @@ def test_asyncio_executor_runs_coroutines_and_plain_functions(
 ) -> None:
     scheduler = make_scheduler(executors={"loop": AsyncIOExecutor()})
     scheduler.start()
-    scheduler.add_job("coro", jobs.async_record, args=["a"], executor="loop")
-    scheduler.add_job("plain", jobs.add, args=[2, 3], executor="loop")
+    scheduler.add_job(jobs.async_record, args=["a"], executor="loop", id="coro")
+    scheduler.add_job(jobs.add, args=[2, 3], executor="loop", id="plain")
     (coro,) = eventually(lambda: _finished(scheduler, "coro"))
     (plain,) = eventually(lambda: _finished(scheduler, "plain"))
     assert (coro.outcome, coro.result) == (Outcome.SUCCEEDED, '"async-ok"')

@@ -425,7 +425,7 @@ def test_existing_ids_are_reported_unless_replaced(
     source: str, make_scheduler: Callable[..., Scheduler]
 ) -> None:
     scheduler = make_scheduler()
-    scheduler.add_job("date", jobs.add, trigger="interval", seconds=5, args=[1, 2])
+    scheduler.add_job(jobs.add, trigger="interval", seconds=5, args=[1, 2], id="date")
 
     report = import_apscheduler(source, scheduler)
     reasons = {item.id: item.reason for item in report.failed}

@@ -84,7 +84,7 @@ def test_add_job_refuses_with_the_field_and_stores_nothing(
 
 
 def test_reschedule_to_a_never_firing_trigger_changes_nothing(scheduler: Scheduler) -> None:
-    job = scheduler.add_job("job", jobs.record, trigger="interval", seconds=30)
+    job = scheduler.add_job(jobs.record, trigger="interval", seconds=30, id="job")
     with pytest.raises(ConfigurationError, match="never fires"):
         scheduler.reschedule_job("job", trigger="cron", month=2, day=30)
     assert scheduler.get_job("job") == job
@@ -93,15 +93,15 @@ def test_reschedule_to_a_never_firing_trigger_changes_nothing(scheduler: Schedul
 def test_interval_floor_is_a_setting(make_scheduler: Callable[..., Scheduler]) -> None:
     strict = make_scheduler(settings=EngineSettings(min_interval=60))
     with pytest.raises(ConfigurationError, match="at least 60"):
-        strict.add_job("fast", jobs.record, trigger="interval", seconds=59)
+        strict.add_job(jobs.record, trigger="interval", seconds=59, id="fast")
     with pytest.raises(ConfigurationError, match="at least 60"):
         strict.add_job(
-            "nested",
             jobs.record,
             trigger="or",
             triggers=[{"type": "cron", "hour": 1}, {"type": "interval", "seconds": 1}],
+            id="nested",
         )
-    strict.add_job("slow", jobs.record, trigger="interval", seconds=60)
+    strict.add_job(jobs.record, trigger="interval", seconds=60, id="slow")
     assert [job.id for job in strict.get_jobs()] == ["slow"]
     config = parse_config({"engine": {"min_interval": 0.5}})
     assert config.engine is not None
@@ -113,12 +113,12 @@ def test_interval_floor_is_a_setting(make_scheduler: Callable[..., Scheduler]) -
 def _finished_job(scheduler: Scheduler, clock: ManualClock) -> None:
     """A paused job whose trigger ends while it is paused."""
     scheduler.add_job(
-        "ends",
         jobs.record,
         trigger="interval",
         minutes=10,
         start_date=START,
         end_date=START + timedelta(hours=1),
+        id="ends",
     )
     scheduler.pause_job("ends")
     clock.set(START + timedelta(hours=2))

@@ -16,14 +16,14 @@ def test_trigger_defaults_count_from_the_schedulers_clock(
     make_scheduler: Callable[..., Scheduler],
 ) -> None:
     scheduler = make_scheduler(clock=ManualClock(START))
-    interval = scheduler.add_job("interval", "tests.jobs:record", "interval", minutes=5)
-    once = scheduler.add_job("date", "tests.jobs:record", "date")
-    daily = scheduler.add_job("daily", "tests.jobs:record", "calendarinterval", days=1)
+    interval = scheduler.add_job("tests.jobs:record", "interval", minutes=5, id="interval")
+    once = scheduler.add_job("tests.jobs:record", "date", id="date")
+    daily = scheduler.add_job("tests.jobs:record", "calendarinterval", days=1, id="daily")
     combined = scheduler.add_job(
-        "or",
         "tests.jobs:record",
         "or",
         triggers=[{"type": "interval", "hours": 1}, {"type": "date"}],
+        id="or",
     )
     assert isinstance(interval.trigger, IntervalTrigger)
     assert interval.trigger.start_date == START + timedelta(minutes=5)

@@ -44,13 +44,13 @@ def _succeeded(scheduler: Scheduler, job_id: str) -> int:
 
 def _add_canary(scheduler: Scheduler, executor: str = "default") -> None:
     scheduler.add_job(
-        "canary",
         jobs.record,
         "interval",
         args=["canary"],
         seconds=CANARY_SECONDS,
         executor=executor,
         misfire_grace_time=None,
+        id="canary",
     )
 
 
@@ -79,13 +79,13 @@ def test_a_worker_that_kills_its_process_breaks_only_its_own_run(
     scheduler.start()
     _add_canary(scheduler)
     options: dict[str, Any] = {"executor": "processes", "misfire_grace_time": None}
-    scheduler.add_job("dies", jobs.exit_process, args=[3], **options)
+    scheduler.add_job(jobs.exit_process, args=[3], **options, id="dies")
     (died,) = eventually(lambda: _final(scheduler, "dies"), timeout=60)
     assert died.outcome is Outcome.FAILED
     assert died.error == "WorkerDiedError: worker process died (exit code 3)"
 
     # the pool was replaced: the next process job runs, and so does a thread job
-    scheduler.add_job("after", jobs.add, args=[2, 3], **options)
+    scheduler.add_job(jobs.add, args=[2, 3], **options, id="after")
     (after,) = eventually(lambda: _final(scheduler, "after"), timeout=60)
     assert (after.outcome, after.result) == (Outcome.SUCCEEDED, "5")
     _canary_keeps_firing(scheduler)
@@ -133,7 +133,7 @@ def test_every_result_and_error_gets_a_final_outcome(
     scheduler = make_scheduler()
     scheduler.start()
     _add_canary(scheduler)
-    scheduler.add_job("odd", func, max_instances=1)
+    scheduler.add_job(func, max_instances=1, id="odd")
     (run,) = eventually(lambda: _final(scheduler, "odd"))
     assert run.outcome is outcome
     assert ((run.result if outcome is Outcome.SUCCEEDED else run.error) or "").startswith(text)
@@ -151,7 +151,7 @@ def test_asyncio_jobs_that_cancel_or_exit_fail_and_the_loop_goes_on(
     scheduler = make_scheduler(executors={"loop": AsyncIOExecutor()})
     scheduler.start()
     _add_canary(scheduler, executor="loop")
-    scheduler.add_job("odd", func, executor="loop")
+    scheduler.add_job(func, executor="loop", id="odd")
     (run,) = eventually(lambda: _final(scheduler, "odd"))
     assert (run.outcome, run.error) == (Outcome.FAILED, error)
     _canary_keeps_firing(scheduler)
@@ -178,7 +178,7 @@ def test_a_submit_that_raises_fails_that_fire_only(
     scheduler.start()
     _add_canary(scheduler)
     # an interval job: its fires go through the dispatch thread (claimed ahead)
-    scheduler.add_job("refused", jobs.record, "interval", seconds=0.2, executor="refusing")
+    scheduler.add_job(jobs.record, "interval", seconds=0.2, executor="refusing", id="refused")
     eventually(lambda: len(_final(scheduler, "refused")) >= 3)
     assert {r.error for r in _final(scheduler, "refused")} == {"SystemExit: refused"}
     _canary_keeps_firing(scheduler)
@@ -195,7 +195,7 @@ def test_started_at_is_recorded_while_the_run_runs(
     release = tmp_path / "release"
     # no grace time: starting worker processes on a loaded machine can take seconds
     scheduler.add_job(
-        "held", jobs.wait_for_file, args=[str(release)], executor="here", misfire_grace_time=None
+        jobs.wait_for_file, args=[str(release)], executor="here", misfire_grace_time=None, id="held"
     )
     (run,) = eventually(
         lambda: [r for r in scheduler.get_runs("held") if r.started_at is not None], timeout=60
@@ -216,8 +216,8 @@ def test_shutdown_interrupts_runs_still_going_after_the_grace_period(
     )
     scheduler = make_scheduler(settings=settings)
     scheduler.start()
-    scheduler.add_job("forever", jobs.wait_for_gate, args=[60])
-    scheduler.add_job("quick", jobs.record, args=["quick"])
+    scheduler.add_job(jobs.wait_for_gate, args=[60], id="forever")
+    scheduler.add_job(jobs.record, args=["quick"], id="quick")
     eventually(lambda: scheduler.get_runs("forever") and _final(scheduler, "quick"))
     scheduler.shutdown(wait=True)  # returns although the job is still waiting
     assert scheduler.engine.interrupted == 1
@@ -292,8 +292,8 @@ def test_an_outcome_the_database_refuses_is_recorded_as_a_plain_failure(
     try:
         scheduler.start()
         _add_canary(scheduler)
-        scheduler.add_job("poison", jobs.echo, args=["poison"])
-        scheduler.add_job("fine", jobs.add, args=[1, 1])
+        scheduler.add_job(jobs.echo, args=["poison"], id="poison")
+        scheduler.add_job(jobs.add, args=[1, 1], id="fine")
         (poisoned,) = eventually(lambda: _final(scheduler, "poison"))
         (fine,) = eventually(lambda: _final(scheduler, "fine"))
         assert (poisoned.outcome, poisoned.result) == (Outcome.FAILED, None)
@@ -309,8 +309,8 @@ def test_a_stopped_scheduler_runs_a_job_inline_as_a_short_lived_node(
     make_scheduler: Callable[..., Scheduler],
 ) -> None:
     scheduler = make_scheduler()
-    scheduler.add_job("ok", jobs.add, args=[2, 2], next_run_time=None)
-    scheduler.add_job("ctrl-c", jobs.keyboard_interrupt, next_run_time=None)
+    scheduler.add_job(jobs.add, args=[2, 2], next_run_time=None, id="ok")
+    scheduler.add_job(jobs.keyboard_interrupt, next_run_time=None, id="ctrl-c")
     scheduler.run_job("ok")
     (run,) = scheduler.get_runs("ok")
     assert (run.outcome, run.result, run.manual) == (Outcome.SUCCEEDED, "4", True)
@@ -332,8 +332,8 @@ def test_concurrent_inline_runs_are_nodes_of_their_own(
     at the same time: each inline run registers, heartbeats and stops its own node."""
     scheduler = make_scheduler()
     release = tmp_path / "release"
-    scheduler.add_job("long", jobs.wait_for_file, args=[str(release), 60], next_run_time=None)
-    scheduler.add_job("short", jobs.add, args=[1, 1], next_run_time=None)
+    scheduler.add_job(jobs.wait_for_file, args=[str(release), 60], next_run_time=None, id="long")
+    scheduler.add_job(jobs.add, args=[1, 1], next_run_time=None, id="short")
     long_run = threading.Thread(target=scheduler.run_job, args=("long",))
     long_run.start()
     (running,) = eventually(lambda: scheduler.get_runs("long"))
@@ -364,8 +364,8 @@ def test_shutdown_kills_process_pool_workers_still_running_after_the_grace_perio
     scheduler.start()
     never = str(tmp_path / "never-created")
     scheduler.add_job(
-        "stuck", jobs.wait_for_file, args=[never, 3600], executor="processes",
-        misfire_grace_time=None,
+        jobs.wait_for_file, args=[never, 3600], executor="processes",
+        misfire_grace_time=None, id="stuck"
     )  # fmt: skip
     eventually(lambda: any(r.started_at for r in scheduler.get_runs("stuck")), timeout=60)
     assert multiprocessing.active_children()
@@ -386,5 +386,5 @@ def test_ctrl_c_in_a_listener_on_the_main_thread_still_stops_the_application(
     # the main thread is the application's: Ctrl+C (or serve's signal handler) must not
     # be swallowed there, unlike on tickwork's own threads
     with pytest.raises(KeyboardInterrupt):
-        scheduler.add_job("added", jobs.record, next_run_time=None)
+        scheduler.add_job(jobs.record, next_run_time=None, id="added")
     assert scheduler.get_job("added") is not None

@@ -47,7 +47,6 @@ FAR = datetime(2099, 1, 1, tzinfo=UTC)
 
 def test_add_and_get_job_round_trip(scheduler: Scheduler) -> None:
     added = scheduler.add_job(
-        "report",
         jobs.record,
         trigger="cron",
         args=[1, "two"],
@@ -58,6 +57,7 @@ def test_add_and_get_job_round_trip(scheduler: Scheduler) -> None:
         misfire_grace_time=60,
         coalesce=False,
         max_instances=3,
+        id="report",
     )
     stored = scheduler.get_job("report")
     assert stored == added
@@ -74,14 +74,14 @@ def test_add_and_get_job_round_trip(scheduler: Scheduler) -> None:
 
 
 def test_add_job_accepts_a_reference_string(scheduler: Scheduler) -> None:
-    job = scheduler.add_job("s", "tests.jobs:add", trigger="interval", seconds=5, args=[1, 2])
+    job = scheduler.add_job("tests.jobs:add", trigger="interval", seconds=5, args=[1, 2], id="s")
     assert job.func_ref == "tests.jobs:add"
     assert job.name == "add"
 
 
 def test_job_defaults_apply(make_scheduler: Callable[..., Scheduler]) -> None:
     scheduler = make_scheduler(job_defaults={"misfire_grace_time": 30, "max_instances": 4})
-    job = scheduler.add_job("d", jobs.record, trigger="interval", minutes=1)
+    job = scheduler.add_job(jobs.record, trigger="interval", minutes=1, id="d")
     assert job.misfire_grace_time == 30
     assert job.max_instances == 4
     assert job.coalesce is True
@@ -93,17 +93,17 @@ def test_unknown_job_default_is_refused(database_url: str) -> None:
 
 
 def test_duplicate_id_conflicts_and_keeps_the_original(scheduler: Scheduler) -> None:
-    scheduler.add_job("dup", jobs.record, trigger="interval", seconds=5)
+    scheduler.add_job(jobs.record, trigger="interval", seconds=5, id="dup")
     with pytest.raises(ConflictError, match="dup"):
-        scheduler.add_job("dup", jobs.add, trigger="interval", seconds=9)
+        scheduler.add_job(jobs.add, trigger="interval", seconds=9, id="dup")
     stored = scheduler.get_job("dup")
     assert stored is not None
     assert stored.func_ref == "tests.jobs:record"
 
 
 def test_replace_existing_replaces(scheduler: Scheduler) -> None:
-    scheduler.add_job("dup", jobs.record, trigger="interval", seconds=5)
-    scheduler.add_job("dup", jobs.add, trigger="interval", seconds=9, replace_existing=True)
+    scheduler.add_job(jobs.record, trigger="interval", seconds=5, id="dup")
+    scheduler.add_job(jobs.add, trigger="interval", seconds=9, replace_existing=True, id="dup")
     stored = scheduler.get_job("dup")
     assert stored is not None
     assert stored.func_ref == "tests.jobs:add"
@@ -137,18 +137,18 @@ def test_bad_add_job_arguments_are_refused_and_store_nothing(
     if kwargs["trigger"] == "interval" and not {"secs"} & set(kwargs):
         kwargs.setdefault("seconds", 5)
     with pytest.raises(error, match=fragment):
-        scheduler.add_job("bad", jobs.record, **kwargs)  # type: ignore[arg-type]
+        scheduler.add_job(jobs.record, **kwargs, id="bad")  # type: ignore[arg-type]
     assert scheduler.get_job("bad") is None
     assert scheduler.count_jobs() == 0
 
 
 def test_unimportable_callables_are_refused(scheduler: Scheduler) -> None:
     with pytest.raises(InvalidJobError, match="lambda"):
-        scheduler.add_job("l", lambda: None, trigger="interval", seconds=1)
+        scheduler.add_job(lambda: None, trigger="interval", seconds=1, id="l")
     with pytest.raises(InvalidJobError, match="cannot be imported"):
-        scheduler.add_job("m", "tests.jobs:missing", trigger="interval", seconds=1)
+        scheduler.add_job("tests.jobs:missing", trigger="interval", seconds=1, id="m")
     with pytest.raises(InvalidJobError, match="module:qualname"):
-        scheduler.add_job("n", "no_colon", trigger="interval", seconds=1)
+        scheduler.add_job("no_colon", trigger="interval", seconds=1, id="n")
     assert scheduler.count_jobs() == 0
 
 
@@ -175,9 +175,9 @@ def test_unknown_job_id_raises_lookup_error(
 
 
 def test_get_jobs_orders_by_next_run_time_with_paused_last(scheduler: Scheduler) -> None:
-    scheduler.add_job("late", jobs.record, trigger="date", run_date=FAR)
-    scheduler.add_job("early", jobs.record, trigger="date", run_date=FAR - timedelta(days=1))
-    scheduler.add_job("paused", jobs.record, trigger="date", run_date=FAR, next_run_time=None)
+    scheduler.add_job(jobs.record, trigger="date", run_date=FAR, id="late")
+    scheduler.add_job(jobs.record, trigger="date", run_date=FAR - timedelta(days=1), id="early")
+    scheduler.add_job(jobs.record, trigger="date", run_date=FAR, next_run_time=None, id="paused")
     assert [job.id for job in scheduler.get_jobs()] == ["early", "late", "paused"]
 
 
@@ -192,7 +192,7 @@ def test_iter_jobs_pages_through_everything(scheduler: Scheduler) -> None:
 
 
 def test_add_jobs_is_all_or_nothing(scheduler: Scheduler) -> None:
-    scheduler.add_job("taken", jobs.record, trigger="date", run_date=FAR)
+    scheduler.add_job(jobs.record, trigger="date", run_date=FAR, id="taken")
     with pytest.raises(ConflictError, match="taken"):
         scheduler.add_jobs(
             [
@@ -211,7 +211,7 @@ def test_add_jobs_is_all_or_nothing(scheduler: Scheduler) -> None:
 
 
 def test_modify_job_changes_options(scheduler: Scheduler) -> None:
-    scheduler.add_job("m", jobs.record, trigger="interval", seconds=5)
+    scheduler.add_job(jobs.record, trigger="interval", seconds=5, id="m")
     modified = scheduler.modify_job("m", name="renamed", args=[9], max_instances=2, func=jobs.add)
     stored = scheduler.get_job("m")
     assert stored == modified
@@ -220,7 +220,7 @@ def test_modify_job_changes_options(scheduler: Scheduler) -> None:
 
 
 def test_modify_job_refuses_unknown_fields_and_bad_values(scheduler: Scheduler) -> None:
-    original = scheduler.add_job("m", jobs.record, trigger="interval", seconds=5)
+    original = scheduler.add_job(jobs.record, trigger="interval", seconds=5, id="m")
     with pytest.raises(InvalidJobError, match="colour"):
         scheduler.modify_job("m", colour="red")
     with pytest.raises(InvalidJobError, match="max_instances"):
@@ -231,7 +231,7 @@ def test_modify_job_refuses_unknown_fields_and_bad_values(scheduler: Scheduler) 
 
 
 def test_reschedule_job_replaces_trigger_and_next_run_time(scheduler: Scheduler) -> None:
-    scheduler.add_job("r", jobs.record, trigger="interval", hours=5)
+    scheduler.add_job(jobs.record, trigger="interval", hours=5, id="r")
     job = scheduler.reschedule_job("r", trigger="cron", minute="*/15")
     assert isinstance(job.trigger, CronTrigger)
     assert job.next_run_time is not None
@@ -240,7 +240,7 @@ def test_reschedule_job_replaces_trigger_and_next_run_time(scheduler: Scheduler)
 
 
 def test_pause_and_resume_job(scheduler: Scheduler) -> None:
-    scheduler.add_job("p", jobs.record, trigger="interval", seconds=30)
+    scheduler.add_job(jobs.record, trigger="interval", seconds=30, id="p")
     paused = scheduler.pause_job("p")
     assert paused.next_run_time is None
     assert paused.paused
@@ -254,16 +254,16 @@ def test_resuming_an_exhausted_date_job_removes_it(
 ) -> None:
     clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
     scheduler = make_scheduler(clock=clock)
-    scheduler.add_job("once", jobs.record, trigger="date", run_date="2026-01-02T00:00:00+00:00")
+    scheduler.add_job(jobs.record, trigger="date", run_date="2026-01-02T00:00:00+00:00", id="once")
     scheduler.pause_job("once")
     clock.set(datetime(2026, 1, 3, tzinfo=UTC))
-    scheduler.add_job("other", jobs.record, trigger="interval", seconds=1)
+    scheduler.add_job(jobs.record, trigger="interval", seconds=1, id="other")
     assert scheduler.resume_job("once") in (None, scheduler.get_job("once"))
 
 
 def test_remove_job_and_remove_all_jobs(scheduler: Scheduler) -> None:
     for name in ("a", "b", "c"):
-        scheduler.add_job(name, jobs.record, trigger="interval", seconds=5)
+        scheduler.add_job(jobs.record, trigger="interval", seconds=5, id=name)
     scheduler.remove_job("a")
     assert scheduler.get_job("a") is None
     assert scheduler.count_jobs() == 2
@@ -291,9 +291,9 @@ def test_start_and_shutdown_states(scheduler: Scheduler) -> None:
 
 def test_jobs_fire_and_are_recorded(scheduler: Scheduler) -> None:
     scheduler.start()
-    scheduler.add_job("ok", jobs.record, args=["x"])
-    scheduler.add_job("bad", jobs.fail, args=["kaput"])
-    scheduler.add_job("aio", jobs.async_record, args=["y"])
+    scheduler.add_job(jobs.record, args=["x"], id="ok")
+    scheduler.add_job(jobs.fail, args=["kaput"], id="bad")
+    scheduler.add_job(jobs.async_record, args=["y"], id="aio")
     runs = eventually(lambda: len(_finished(scheduler)) == 3 and _finished(scheduler))
     by_job = {run.job_id: run for run in runs}
     assert by_job["ok"].outcome is Outcome.SUCCEEDED
@@ -313,7 +313,7 @@ def test_jobs_fire_and_are_recorded(scheduler: Scheduler) -> None:
 
 def test_run_job_runs_now_and_keeps_schedule(scheduler: Scheduler) -> None:
     scheduler.start()
-    job = scheduler.add_job("n", jobs.record, trigger="date", run_date=FAR, args=["now"])
+    job = scheduler.add_job(jobs.record, trigger="date", run_date=FAR, args=["now"], id="n")
     scheduler.run_job("n")
     runs = eventually(lambda: _finished(scheduler))
     assert runs[0].manual
@@ -322,7 +322,7 @@ def test_run_job_runs_now_and_keeps_schedule(scheduler: Scheduler) -> None:
 
 
 def test_run_job_when_stopped_runs_inline_and_records(scheduler: Scheduler) -> None:
-    scheduler.add_job("n", jobs.record, trigger="date", run_date=FAR, args=["inline"])
+    scheduler.add_job(jobs.record, trigger="date", run_date=FAR, args=["inline"], id="n")
     scheduler.run_job("n")
     assert ("inline",) in jobs.calls
     (run,) = scheduler.get_runs("n")
@@ -333,7 +333,7 @@ def test_run_job_when_stopped_runs_inline_and_records(scheduler: Scheduler) -> N
 def test_run_now_is_refused_while_max_instances_runs_are_running(scheduler: Scheduler) -> None:
     """The store counts running runs and inserts the manual one in one locked transaction,
     so a run-now from any node sees the others; when full, nothing is recorded."""
-    scheduler.add_job("two", jobs.record, trigger="date", run_date=FAR, max_instances=2)
+    scheduler.add_job(jobs.record, trigger="date", run_date=FAR, max_instances=2, id="two")
     scheduler.store.start_manual_run("two", None)
     scheduler.store.start_manual_run("two", None)
     with pytest.raises(MaxInstancesReachedError, match="max_instances") as caught:
@@ -349,8 +349,8 @@ def test_trusted_string_references_resolve_only_what_the_module_defines(
     """The resolver used at fire time is the same for trusted callers: no attribute walk."""
     for ref in ("tests.jobs:os.system", "tests.jobs:time.sleep", "os:system"):
         with pytest.raises(CallableNotAllowedError):
-            scheduler.add_job("x", ref, trigger="date", run_date=FAR)
-    assert scheduler.add_job("x", "posix:system", trigger="date", run_date=FAR).func_ref == (
+            scheduler.add_job(ref, trigger="date", run_date=FAR, id="x")
+    assert scheduler.add_job("posix:system", trigger="date", run_date=FAR, id="x").func_ref == (
         "posix:system"
     )
 
@@ -361,9 +361,9 @@ def test_listeners_receive_events_matching_their_mask(scheduler: Scheduler) -> N
     scheduler.add_listener(everything.append, EVENT_ALL)
     scheduler.add_listener(executions.append, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     scheduler.start()
-    scheduler.add_job("e", jobs.record, trigger="interval", hours=1, next_run_time=None)
+    scheduler.add_job(jobs.record, trigger="interval", hours=1, next_run_time=None, id="e")
     scheduler.modify_job("e", name="renamed")
-    scheduler.add_job("boom", jobs.fail)
+    scheduler.add_job(jobs.fail, id="boom")
     eventually(lambda: len(executions) == 1)
     scheduler.pause()
     scheduler.resume()
@@ -387,7 +387,7 @@ def test_listeners_receive_events_matching_their_mask(scheduler: Scheduler) -> N
     assert isinstance(error.exception, RuntimeError)
     scheduler.remove_listener(everything.append)
     scheduler.start()
-    scheduler.add_job("later", jobs.record, trigger="date", run_date=FAR)
+    scheduler.add_job(jobs.record, trigger="date", run_date=FAR, id="later")
     assert len(everything) == len(codes)
 
 
@@ -399,7 +399,7 @@ def test_task_registry_and_allow_list(make_scheduler: Callable[..., Scheduler]) 
         return "hi"
 
     assert "greeter" in scheduler.registry.names
-    job = scheduler.add_job("g", "greeter", trigger="interval", seconds=5)
+    job = scheduler.add_job("greeter", trigger="interval", seconds=5, id="g")
     assert job.func_ref == "greeter"
     scheduler.registry.check_allowed("greeter")
     scheduler.registry.check_allowed("tests.jobs:add")
@@ -418,8 +418,8 @@ def test_flask_apscheduler_style_task_decorator_schedules(scheduler: Scheduler) 
 
 
 def test_get_runs_filters_and_paginates(scheduler: Scheduler) -> None:
-    scheduler.add_job("a", jobs.record, trigger="date", run_date=FAR)
-    scheduler.add_job("b", jobs.fail, trigger="date", run_date=FAR)
+    scheduler.add_job(jobs.record, trigger="date", run_date=FAR, id="a")
+    scheduler.add_job(jobs.fail, trigger="date", run_date=FAR, id="b")
     for _ in range(3):
         scheduler.run_job("a")
         scheduler.run_job("b")

@@ -36,7 +36,6 @@ def admin(database_url: str) -> Iterator[Scheduler]:
 def add_due(admin: Scheduler, job_id: str, due: datetime, coalesce: bool = True) -> None:
     """A 10 s interval job due at ``due``, running however late, many instances at once."""
     admin.add_job(
-        job_id,
         "tests.jobs:record",
         "interval",
         seconds=10,
@@ -45,6 +44,7 @@ def add_due(admin: Scheduler, job_id: str, due: datetime, coalesce: bool = True)
         coalesce=coalesce,
         misfire_grace_time=None,
         max_instances=10,
+        id=job_id,
     )
 
 
@@ -115,7 +115,7 @@ def test_a_node_whose_row_says_dead_claims_nothing_and_rejoins(database_url: str
         old_id = scheduler.node_id
         scheduler.pause()
         mark_node(database_url, old_id, "dead")
-        scheduler.add_job("after", "tests.jobs:record", "interval", seconds=1)
+        scheduler.add_job("tests.jobs:record", "interval", seconds=1, id="after")
         scheduler.resume()
         run = eventually(lambda: scheduler.get_runs("after", outcome=Outcome.SUCCEEDED))
         assert scheduler.node_id != old_id

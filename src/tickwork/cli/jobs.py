@@ -136,7 +136,6 @@ def add_job(
     kwargs = parse_json(call_kwargs, "--kwargs", dict)
     with open_scheduler() as scheduler:
         job = scheduler.add_job(
-            job_id,
             func,
             trigger=trigger,
             args=args,
@@ -144,6 +143,7 @@ def add_job(
             name=name if name is not None else job_id,
             replace_existing=replace,
             **fields,
+            id=job_id,
         )
         if as_json:
             echo_json(job_to_json(job))

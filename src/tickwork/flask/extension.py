@@ -285,7 +285,7 @@ class APScheduler:
         may be a dict with a ``type``."""
         spec = flatten_trigger(kwargs)
         spec["name"] = spec.get("name") or id
-        return self.scheduler.add_job(id, func, **spec)
+        return self.scheduler.add_job(func, id=id, **spec)
 
     def add_jobs(
         self, specs: Iterable[Mapping[str, Any]], *, replace_existing: bool = False
