@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -21,6 +22,7 @@ from tests import jobs
 from tickwork import Scheduler
 from tickwork.exceptions import ConflictError, InvalidJobError, JobNotBoundError
 from tickwork.job import Job
+from tickwork.triggers import IntervalTrigger
 
 FAR = datetime(2040, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -53,9 +55,20 @@ def test_the_user_guides_first_add_job_line_works(
 def test_every_parameter_can_be_given_by_position(
     scheduler: Scheduler, aps: BackgroundScheduler
 ) -> None:
-    arguments = (jobs.record, "date", ["a"], {}, "report", "Report", 30, False, 3, FAR)
-    ours = scheduler.add_job(*arguments, "default", "default", False, run_date=FAR)
-    theirs = aps.add_job(*arguments, "default", "default", False, run_date=FAR)
+    arguments: tuple[Any, ...] = (
+        jobs.record,
+        "date",
+        ["a"],
+        {},
+        "report",
+        "Report",
+        30,
+        False,
+        3,
+        FAR,
+    )
+    ours = scheduler.add_job(*arguments, run_date=FAR)
+    theirs = aps.add_job(*arguments, run_date=FAR)
     for attribute in (
         "id",
         "name",
@@ -139,7 +152,7 @@ def test_job_methods_change_the_stored_job_as_apschedulers_do(
     start = datetime(2039, 6, 1, tzinfo=UTC)
     ours = scheduler.add_job(jobs.record, "interval", id="j", hours=1, start_date=start)
     theirs = aps.add_job(jobs.record, "interval", id="j", hours=1, start_date=start)
-    assert ours.func is theirs.func is jobs.record
+    assert (ours.func, theirs.func) == (jobs.record, jobs.record)
 
     assert ours.modify(name="renamed", args=["x"]).name == "renamed"
     theirs.modify(name="renamed", args=["x"])
@@ -157,7 +170,8 @@ def test_job_methods_change_the_stored_job_as_apschedulers_do(
         tuple(apschedulers.args),
         str(apschedulers.trigger),
     )
-    assert mine.trigger.interval == apschedulers.trigger.interval == timedelta(minutes=30)  # type: ignore[attr-defined]
+    assert isinstance(mine.trigger, IntervalTrigger)
+    assert mine.trigger.interval == apschedulers.trigger.interval == timedelta(minutes=30)
     ours.remove()
     theirs.remove()
     assert scheduler.get_job("j") is None
