@@ -100,6 +100,9 @@ class Scheduler:
         self._lock = threading.RLock()
         self._store_ready = False
         self._running = False
+        #: This node is paused because it was started with ``paused=True`` (not by
+        #: :meth:`pause_node`), so :meth:`resume` lifts it, as APScheduler's does.
+        self._started_paused = False
         self._engine = Engine(
             self.store,
             node_id,
@@ -154,7 +157,11 @@ class Scheduler:
         return self._engine.health.reason
 
     def start(self, paused: bool = False) -> None:
-        """Join the cluster and start firing jobs; ``paused`` starts this node paused."""
+        """Join the cluster and start firing jobs.
+
+        ``paused`` starts this node paused until :meth:`resume` (APScheduler's idiom) or
+        :meth:`resume_node`; the other nodes keep firing.
+        """
         with self._lock:
             if self._running:
                 raise SchedulerStateError("the scheduler is already running")
@@ -162,6 +169,7 @@ class Scheduler:
             self._engine.register(paused=paused)
             self._engine.start()
             self._running = True
+            self._started_paused = paused
         self._emit(SchedulerEvent(EVENT_SCHEDULER_STARTED))
 
     def shutdown(self, wait: bool = True) -> None:
@@ -204,7 +212,21 @@ class Scheduler:
         return self._set_global_pause(True)
 
     def resume(self) -> SchedulerState:
-        """Lift the global pause; each node returns to its own pause state."""
+        """Lift the global pause, and this node's pause if :meth:`start` set it.
+
+        APScheduler's ``start(paused=True)`` ... ``resume()`` thus runs jobs. Every other
+        node returns to its own pause state, and so does this one if it was paused with
+        :meth:`pause_node`: that pause is lifted only by :meth:`resume_node`.
+        """
+        with self._lock:
+            state = self._set_global_pause(False)
+            if self._started_paused:
+                self._set_node_pause(self.node_id, False)
+        return state
+
+    def resume_cluster(self) -> SchedulerState:
+        """Lift only the global pause: each node, this one included, returns to its own
+        pause state (what the REST API's resume does, whichever node serves it)."""
         return self._set_global_pause(False)
 
     def _set_global_pause(self, paused: bool) -> SchedulerState:
@@ -238,6 +260,7 @@ class Scheduler:
         self._ensure_store()
         node = self.store.set_node_paused(node_id or self.node_id, paused)
         if node.id == self.node_id:
+            self._started_paused = False  # an explicit node pause or resume takes over
             current = self._engine.pause
             self._engine.set_pause(type(current)(current.global_paused, paused))
         return node

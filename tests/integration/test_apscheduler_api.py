@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,9 +19,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
 from tests import jobs
+from tests.conftest import eventually
 from tickwork import Scheduler
 from tickwork.exceptions import ConflictError, InvalidJobError, JobNotBoundError
 from tickwork.job import Job
+from tickwork.scheduler import STATE_PAUSED, STATE_RUNNING
 from tickwork.triggers import IntervalTrigger
 
 FAR = datetime(2040, 1, 1, 9, 0, tzinfo=UTC)
@@ -195,3 +197,68 @@ def test_func_of_a_job_whose_module_is_gone_is_a_clear_error(scheduler: Schedule
         job.func  # noqa: B018
     assert caught.value.field == "func"
     assert [j.id for j in scheduler.get_jobs()] == ["gone"]
+
+
+def test_start_paused_then_resume_runs_jobs_as_in_apscheduler(
+    make_scheduler: Callable[..., Scheduler],
+) -> None:
+    ours = make_scheduler()
+    theirs = BackgroundScheduler(jobstores={"default": MemoryJobStore()}, timezone="UTC")
+
+    def steps(target: Scheduler | BackgroundScheduler, ran: Callable[[], bool]) -> list[int]:
+        states = [target.state]
+        target.add_job(jobs.record, "interval", id="tick", seconds=1, args=[id(target)])
+        target.start(paused=True)
+        states.append(target.state)
+        target.resume()
+        states.append(target.state)
+        eventually(ran)
+        target.pause()
+        states.append(target.state)
+        target.resume()
+        states.append(target.state)
+        target.shutdown(wait=False)
+        states.append(target.state)
+        return states
+
+    def ran(target: object) -> Callable[[], bool]:
+        return lambda: (id(target),) in jobs.calls
+
+    assert steps(ours, ran(ours)) == steps(theirs, ran(theirs))
+
+
+def test_resume_lifts_the_start_pause_but_not_an_explicit_node_pause(
+    make_scheduler: Callable[..., Scheduler],
+) -> None:
+    started_paused, node_paused = make_scheduler(), make_scheduler()
+    started_paused.start(paused=True)
+    node_paused.start()
+    node_paused.pause_node()
+    started_paused.pause()  # the cluster too
+
+    started_paused.resume_cluster()  # the REST API's resume: every node keeps its own pause
+    assert (started_paused.state, node_paused.state) == (STATE_PAUSED, STATE_PAUSED)
+
+    node_paused.resume()  # lifts the global pause only: its node pause was explicit
+    assert node_paused.state == STATE_PAUSED
+    assert node_paused.get_node().is_paused
+
+    started_paused.resume()  # APScheduler's idiom: this node runs now
+    assert started_paused.state == STATE_RUNNING
+    assert not started_paused.get_node().is_paused
+    assert node_paused.get_node().is_paused
+
+    started_paused.add_job(jobs.record, "interval", id="tick", seconds=1, args=["tick"])
+    eventually(lambda: ("tick",) in jobs.calls)
+    runs = started_paused.get_runs("tick")
+    assert {run.node_id for run in runs} == {started_paused.node_id}
+
+
+def test_an_explicit_node_pause_after_a_paused_start_is_kept_by_resume(
+    scheduler: Scheduler,
+) -> None:
+    scheduler.start(paused=True)
+    scheduler.resume_node()
+    scheduler.pause_node()  # the operator's pause now, not the start's
+    scheduler.resume()
+    assert scheduler.state == STATE_PAUSED

@@ -41,7 +41,7 @@ def update_scheduler(ctx: ApiContext) -> Response:
     if changes["is_paused"]:
         ctx.scheduler.pause()
     else:
-        ctx.scheduler.resume()
+        ctx.scheduler.resume_cluster()
     return json_response(_info(ctx), 201, {"Location": request.path})
 
 
@@ -52,7 +52,7 @@ def pause_scheduler(ctx: ApiContext) -> Response:
 
 
 def resume_scheduler(ctx: ApiContext) -> Response:
-    ctx.scheduler.resume()
+    ctx.scheduler.resume_cluster()
     return Response(status=204)
 
 

@@ -189,6 +189,8 @@ class Engine:
         self._registered = True
         self._alive_at = time.monotonic()
         self._register_node(self.node_id, paused)
+        # Known at once, not at the first claim: ``state`` right after a paused start says so.
+        self.set_pause(PauseState(self._pause.global_paused, paused))
 
     def _register_node(self, node_id: str, paused: bool) -> None:
         now = self._clock.now()
