@@ -150,6 +150,9 @@ class JobBuilder:
             first_fire_time = self.first_fire_time(built_trigger)
             if schedules is not None:
                 schedules[schedule_key] = (built_trigger, first_fire_time)
+        if next_run_time is not undefined:
+            next_run_time = self.aware(next_run_time, "next_run_time")
+            built_trigger = continued_from(built_trigger, next_run_time)
         values.update(
             id=job_id if job_id is not None else uuid.uuid4().hex,
             func=func_ref,
@@ -157,11 +160,7 @@ class JobBuilder:
             args=tuple(args) if args is not None else (),
             kwargs=dict(kwargs) if kwargs is not None else {},
             name=name if name is not None else _default_name(func, func_ref),
-            next_run_time=(
-                first_fire_time
-                if next_run_time is undefined
-                else self.aware(next_run_time, "next_run_time")
-            ),
+            next_run_time=first_fire_time if next_run_time is undefined else next_run_time,
         )
         return validate_job(Job(**job_kwargs(values)))
 
@@ -218,7 +217,12 @@ class JobBuilder:
             first_fire_time = self.first_fire_time(new_trigger)
             changes.setdefault("next_run_time", first_fire_time)
         fields = job_kwargs(changes)
-        return lambda job: job.evolve(**fields)
+        moment = fields.get("next_run_time")
+        if moment is None:
+            return lambda job: job.evolve(**fields)
+        return lambda job: job.evolve(
+            **{**fields, "trigger": continued_from(fields.get("trigger", job.trigger), moment)}
+        )
 
     def build_trigger(self, trigger: str | Trigger | None, trigger_args: dict[str, Any]) -> Trigger:
         """``trigger`` as given, or built from its name and fields (``date`` now, when
@@ -320,6 +324,14 @@ def _schedule_key(trigger_args: dict[str, Any]) -> object:
     except TypeError:
         return repr(key)
     return key
+
+
+def continued_from(trigger: Trigger, next_run_time: datetime | None) -> Trigger:
+    """``trigger`` with an interval's grid moved through an explicit next run time (see
+    :meth:`IntervalTrigger.continued_from`); other triggers compute from their own fields."""
+    if next_run_time is not None and isinstance(trigger, IntervalTrigger):
+        return trigger.continued_from(next_run_time)
+    return trigger
 
 
 def _default_name(func: Callable[..., Any] | str, func_ref: str) -> str:

@@ -317,3 +317,33 @@ def test_a_late_report_replaces_lost(make_scheduler: Callable[..., Scheduler]) -
     assert scheduler.get_runs("slow")[0].outcome is Outcome.LOST
     jobs.gate.set()
     eventually(lambda: scheduler.get_runs("slow")[0].outcome is Outcome.SUCCEEDED)
+
+
+def test_an_interval_job_continues_every_interval_after_an_explicit_next_run_time(
+    make_scheduler: Callable[..., Scheduler],
+) -> None:
+    # "Run now, then every 10 s", off the start_date grid: X, X+10, X+20 (as APScheduler),
+    # never the old grid's next point 6.7 s after X.
+    scheduler, clock = start_at(make_scheduler, T0)
+    explicit = FIRST + timedelta(seconds=3.3)
+    scheduler.add_job(
+        jobs.record,
+        "interval",
+        id="now-then-every",
+        seconds=10,
+        start_date=FIRST,
+        next_run_time=explicit,
+        misfire_grace_time=None,
+    )
+    for step in range(3):
+        clock.set(explicit + timedelta(seconds=10 * step))
+        settle(scheduler, "now-then-every", step + 1)
+    assert [run.scheduled_time for run in runs_of(scheduler, "now-then-every")] == [
+        explicit + timedelta(seconds=10 * step) for step in range(3)
+    ]
+    moved = FIRST + timedelta(seconds=47.5)
+    scheduler.modify_job("now-then-every", next_run_time=moved)
+    assert _next_run_time(scheduler, "now-then-every") == moved
+    clock.set(moved)
+    settle(scheduler, "now-then-every", 4)
+    assert _next_run_time(scheduler, "now-then-every") == moved + timedelta(seconds=10)

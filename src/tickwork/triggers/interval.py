@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -169,6 +170,24 @@ class IntervalTrigger(Trigger):
         if self._end_utc is not None and self._jitter and result.astimezone(UTC) > self._end_utc:
             result = self._end_utc.astimezone(self._timezone)
         return result
+
+    def continued_from(self, moment: datetime) -> IntervalTrigger:
+        """This trigger with its grid through ``moment``, where the job fires next.
+
+        A job given an explicit next run time off the grid ("run now, then every 10 s")
+        fires at ``moment`` and then every interval after it, as in APScheduler, instead of
+        at the old grid's next point, which may be any shorter time later. The grid moves
+        (its ``start_date`` becomes ``moment``) rather than fire times being counted from
+        the previous fire, so jitter still never drifts the schedule. On the grid already,
+        or past ``end_date``, the trigger is returned unchanged.
+        """
+        elapsed = (moment.astimezone(UTC) - self._start_utc) // timedelta(microseconds=1)
+        if elapsed % self._length == 0 or (self._end_utc is not None and moment > self._end_utc):
+            return self
+        moved = copy.copy(self)
+        moved._start = moment.astimezone(self._timezone)
+        moved._start_utc = moment.astimezone(UTC)
+        return moved
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.kind}

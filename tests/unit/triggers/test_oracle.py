@@ -262,3 +262,31 @@ def test_date_matches_apscheduler(
     ours = DateTrigger(run_date, timezone=zone)
     theirs = ApsDate(run_date, timezone=zone)
     _chain(ours, theirs, now, steps=2)
+
+
+@settings(max_examples=300)
+@given(
+    zone=zones,
+    start=instants(),
+    offset=st.floats(0.001, 50 * 86400, allow_nan=False),
+    length=st.one_of(st.integers(1, 600), st.sampled_from([3600, 86400, 90 * 60])),
+)
+def test_interval_continues_from_an_explicit_next_run_time_as_apscheduler(
+    zone: ZoneInfo, start: datetime, offset: float, length: int
+) -> None:
+    # "Run now, then every N": the job's first fire is off the grid; APScheduler counts the
+    # next ones from it (previous + interval), and so must we.
+    start_date = start.astimezone(zone)
+    explicit = start_date + timedelta(seconds=offset)
+    ours = IntervalTrigger(seconds=length, start_date=start_date, timezone=zone).continued_from(
+        explicit
+    )
+    theirs = ApsInterval(seconds=length, start_date=start_date, timezone=zone)
+    previous_ours = previous_theirs = explicit
+    for _ in range(STEPS):
+        got = ours.next_fire_time(previous_ours, previous_ours)
+        expected = theirs.get_next_fire_time(previous_theirs, previous_theirs)
+        assert _instant(got) == _instant(expected)
+        assert got is not None
+        assert got.astimezone(UTC) - previous_ours.astimezone(UTC) == timedelta(seconds=length)
+        previous_ours, previous_theirs = got, expected
