@@ -23,7 +23,6 @@ from tickwork.origins import parse_allowed_origins
 from tickwork.refs import check_patterns
 from tickwork.store import MEMORY_URL
 
-
 _EXECUTOR_TYPES = {
     "ThreadPoolExecutor": "threadpool",
     "ProcessPoolExecutor": "processpool",

@@ -130,6 +130,7 @@ class Store(ABC):
         :attr:`ephemeral` store serves only one, and refuses another with
         ConfigurationError.
         """
+        return None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
