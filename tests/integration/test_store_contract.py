@@ -57,7 +57,8 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """Each backend, and the in-memory store (for the tests of one store)."""
     if request.param == "memory":
         return MEMORY_URL
-    return str(request.getfixturevalue(f"{request.param}_url"))
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
 
 
 @pytest.fixture
