@@ -15,6 +15,7 @@ from tests.conftest import eventually
 from tickwork import ConfigurationError, Outcome
 from tickwork.flask import STATE_PAUSED, STATE_RUNNING, STATE_STOPPED, APScheduler
 from tickwork.flask.config import read_settings
+from tickwork.store import MEMORY_URL
 from tickwork.triggers import IntervalTrigger
 
 
@@ -198,9 +199,10 @@ def test_jobstores_select_the_database(sqlite_url: str) -> None:
         {"SCHEDULER_JOBSTORES": {"default": {"type": "sqlalchemy", "url": "x://"}}}
     )
     assert as_dict.database_url == "x://"
-    assert (
-        read_settings({"SCHEDULER_JOBSTORES": {"default": MemoryJobStore()}}).database_url is None
-    )
+    for memory in (MemoryJobStore(), {"type": "memory"}):
+        settings = read_settings({"SCHEDULER_JOBSTORES": {"default": memory}})
+        assert settings.database_url == MEMORY_URL
+    assert read_settings({}).database_url is None  # the durable default file
     own = read_settings({"SCHEDULER_DATABASE_URL": "y://", "SCHEDULER_JOBSTORES": {}})
     assert own.database_url == "y://"
     with pytest.raises(ConfigurationError, match="one database"):

@@ -28,7 +28,7 @@ from tickwork.exceptions import (
 from tickwork.job import Job
 from tickwork.node import Node, NodeState
 from tickwork.run import Outcome, RunResult, RunStart
-from tickwork.store import Store, create_store
+from tickwork.store import MEMORY_URL, Store, create_store
 from tickwork.store.base import ClaimPlan, DueJob, Fire
 from tickwork.store.schema import runs_table
 from tickwork.triggers import DateTrigger, IntervalTrigger
@@ -52,12 +52,23 @@ def clock() -> ManualClock:
     return ManualClock(T0)
 
 
+@pytest.fixture(params=["sqlite", "postgresql", "memory"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each backend, and the in-memory store (for the tests of one store)."""
+    if request.param == "memory":
+        return MEMORY_URL
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
 @pytest.fixture
 def open_store(database_url: str, clock: ManualClock) -> Iterator[Callable[[], Store]]:
     """Stores on the test's database (as separate processes would have), all closed after."""
     opened: list[Store] = []
 
     def make() -> Store:
+        if opened and database_url == MEMORY_URL:
+            pytest.skip("an in-memory database has no second store to share it")
         store = create_store(database_url, clock=clock)
         store.start()
         opened.append(store)
@@ -165,6 +176,8 @@ def test_a_claim_held_open_makes_another_store_claim_nothing_of_its_row(
 def test_a_duplicate_run_row_is_refused_by_the_unique_constraint(
     store: Store, database_url: str
 ) -> None:
+    if database_url == MEMORY_URL:
+        pytest.skip("no second connection reaches an in-memory database")
     store.add_jobs([job("again")])
     (fire,) = claim(store)
     url = make_url(database_url)

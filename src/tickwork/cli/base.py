@@ -38,7 +38,7 @@ from tickwork.exceptions import (
 from tickwork.loading import LoadedApp
 from tickwork.loading import open_scheduler as open_configured_scheduler
 from tickwork.scheduler import Scheduler
-from tickwork.store import DEFAULT_URL
+from tickwork.store import DEFAULT_URL, MEMORY_URL
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -193,6 +193,7 @@ def open_scheduler(*, create: bool = False) -> Iterator[Scheduler]:
     app_scheduler = None if options.explicit else ctx.meta.get(APP_SCHEDULER_KEY)
     if app_scheduler is not None:
         own: Scheduler = app_scheduler()
+        refuse_ephemeral(own)
         own.open_store(create=create or options.create)
         yield own
         return
@@ -213,9 +214,22 @@ def open_configured() -> Iterator[tuple[ServiceConfig, Scheduler, LoadedApp | No
         config, database=options.database, app=options.app
     )
     try:
+        refuse_ephemeral(scheduler)
         yield config, scheduler, loaded
     finally:
         scheduler.close()
+
+
+def refuse_ephemeral(scheduler: Scheduler) -> None:
+    """Refuse an in-memory database: a command would work on an empty database of its own,
+    and a server would lose every job when it stops."""
+    if scheduler.store.ephemeral:
+        raise ConfigurationError(
+            f"the database is in memory ({MEMORY_URL}): it lives inside one process and is "
+            "lost when that ends, so `tickwork serve` and the commands cannot use it; give "
+            "a SQLite file (sqlite:///path) or a PostgreSQL URL",
+            field="database",
+        )
 
 
 # -- output ------------------------------------------------------------------------------------

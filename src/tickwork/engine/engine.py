@@ -135,6 +135,7 @@ class Engine:
         settings: EngineSettings | None = None,
         call_wrapper: Callable[[Callable[[], object]], object] | None = None,
     ) -> None:
+        store.attach(self)
         self.store = store
         self.node_id = node_id or new_node_id()
         self._fixed_node_id = node_id is not None

@@ -2,14 +2,15 @@
 
 Flask-APScheduler hands ``SCHEDULER_JOBSTORES`` and ``SCHEDULER_EXECUTORS`` to APScheduler
 as objects or dicts. Tickwork has one store, a database, so the only job store that means
-something is a SQLAlchemy one: its URL becomes tickwork's database. A memory store (the
-APScheduler default) is replaced by tickwork's default database, since tickwork is always
-durable.
+something is a SQLAlchemy one: its URL becomes tickwork's database. A memory store
+(``MemoryJobStore()`` or ``{"type": "memory"}``) becomes an in-memory database
+(:data:`~tickwork.store.MEMORY_URL`), fresh for each scheduler, which is what a test suite
+building an app per test needs. With no job store configured, the default is the durable
+file ``sqlite:///tickwork.sqlite``.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +21,7 @@ from tickwork.exceptions import ConfigurationError
 from tickwork.executors import Executor
 from tickwork.origins import parse_allowed_origins
 from tickwork.refs import check_patterns
-
-logger = logging.getLogger("tickwork.flask")
+from tickwork.store import MEMORY_URL
 
 _EXECUTOR_TYPES = {
     "ThreadPoolExecutor": "threadpool",
@@ -173,8 +173,7 @@ def _url_from_jobstores(jobstores: Mapping[str, Any] | None) -> str | None:
     if isinstance(store, Mapping):
         kind = store.get("type") or store.get("class")
         if kind == "memory":
-            _note_memory()
-            return None
+            return MEMORY_URL
         if kind == "sqlalchemy" and store.get("url"):
             return str(store["url"])
         if kind == "sqlalchemy" and store.get("engine") is not None:
@@ -182,17 +181,12 @@ def _url_from_jobstores(jobstores: Mapping[str, Any] | None) -> str | None:
         raise ConfigurationError(f"SCHEDULER_JOBSTORES['default'] is not usable: {store!r}")
     kind = type(store).__name__
     if kind == "MemoryJobStore":
-        _note_memory()
-        return None
+        return MEMORY_URL
     if kind == "SQLAlchemyJobStore":
         return _engine_url(getattr(store, "engine", None))
     raise ConfigurationError(
         f"SCHEDULER_JOBSTORES['default'] must be a SQLAlchemy job store, got {store!r}"
     )
-
-
-def _note_memory() -> None:
-    logger.info("tickwork is always durable: the memory job store uses the default database")
 
 
 def _engine_url(engine: Any) -> str:

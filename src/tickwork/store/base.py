@@ -118,6 +118,19 @@ class Store(ABC):
     dialect: str
     #: ``True`` when other processes can learn of changes at once (LISTEN/NOTIFY).
     pushes_notifications: bool
+    #: ``True`` when the database lives only inside this store (in memory): it is lost
+    #: when the process ends and no other process can see it, so it serves one node and
+    #: is refused by ``tickwork serve`` and the CLI.
+    ephemeral: bool = False
+
+    def attach(self, owner: object) -> None:
+        """Called by each engine (node) built on this store, before it registers.
+
+        A shared database serves any number of engines, so this does nothing; an
+        :attr:`ephemeral` store serves only one, and refuses another with
+        ConfigurationError.
+        """
+        return None
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 from tickwork.clock import Clock
 from tickwork.exceptions import ConfigurationError
+from tickwork.store import is_memory_url
 from tickwork.store.sql import SQLStore
 
 _SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -44,13 +45,12 @@ class SQLiteStore(SQLStore):
         url = make_url(url)
         if url.get_backend_name() != "sqlite":
             raise ValueError(f"not a SQLite URL: {url!r}")
-        if url.database in (None, "", ":memory:"):
-            raise ValueError("tickwork needs a SQLite file; in-memory databases are not durable")
+        self._locate(url)
         if synchronous.upper() not in _SYNCHRONOUS_MODES:
             raise ValueError(
                 f"synchronous must be one of {_SYNCHRONOUS_MODES}, got {synchronous!r}"
             )
-        engine = create_engine(url, connect_args={"timeout": busy_timeout})
+        engine = self._create_engine(url, busy_timeout)
         mode = synchronous.upper()
 
         @event.listens_for(engine, "connect")
@@ -73,7 +73,18 @@ class SQLiteStore(SQLStore):
 
         super().__init__(engine, clock=clock)
         self._write_lock = threading.Lock()
-        self._path = Path(url.database).expanduser().resolve()
+
+    def _locate(self, url: URL) -> None:
+        """Check that ``url`` names a database of this class, and note where it is."""
+        if is_memory_url(url):
+            raise ValueError(
+                "SQLiteStore needs a database file; create_store('sqlite://') gives an "
+                "in-memory MemoryStore"
+            )
+        self._path = Path(str(url.database)).expanduser().resolve()
+
+    def _create_engine(self, url: URL, busy_timeout: float) -> Engine:
+        return create_engine(url, connect_args={"timeout": busy_timeout})
 
     def start(self, *, create: bool = True) -> None:
         """Create the file (and its directory) only when ``create`` is set: connecting
