@@ -45,6 +45,8 @@ class Fire:
     scheduled_time: datetime
     misfire_grace_time: float | None
     coalesced: int = 0
+    #: The job's ``timeout`` when it was claimed: seconds the call may take, or None.
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,7 @@ jobs_table = Table(
     Column("coalesce", Boolean, nullable=False),
     Column("max_instances", Integer, nullable=False),
     Column("rerun_lost", Boolean, nullable=False),
+    Column("timeout", Float, nullable=True),
     Column("next_run_time", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

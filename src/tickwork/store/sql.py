@@ -784,6 +784,7 @@ def _manual_fire(row: Row[Any], scheduled_time: datetime) -> Fire:
         executor=row.executor,
         scheduled_time=scheduled_time,
         misfire_grace_time=None,
+        timeout=row.timeout,
     )
 
 
