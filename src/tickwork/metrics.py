@@ -32,7 +32,7 @@ from tickwork.events import (
     JobSubmissionEvent,
     SchedulerEvent,
 )
-from tickwork.exceptions import TickworkError
+from tickwork.exceptions import RunTimedOutError, TickworkError
 from tickwork.run import Outcome
 from tickwork.scheduler import STATE_PAUSED, Scheduler
 
@@ -48,6 +48,8 @@ _OUTCOMES = {
     EVENT_JOB_LOST: Outcome.LOST.value,
 }
 _EVENTS = EVENT_JOB_SUBMITTED | sum(_OUTCOMES)
+#: Labels exported from the start; a timed-out run is an error event (see :func:`_outcome`).
+_LABELS = sorted({*_OUTCOMES.values(), Outcome.TIMED_OUT.value})
 
 #: Seconds; lateness is usually milliseconds, durations anything from there to hours.
 LATENESS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60)
@@ -71,11 +73,11 @@ class SchedulerMetrics:
         )
         self.outcomes = Counter(
             "tickwork_runs_finished",
-            "Runs this node saw end, by outcome (succeeded, failed, missed, lost).",
+            "Runs this node saw end, by outcome (succeeded, failed, missed, lost, timed_out).",
             ["outcome"],
             registry=self.registry,
         )
-        for outcome in sorted(set(_OUTCOMES.values())):
+        for outcome in _LABELS:
             self.outcomes.labels(outcome)  # export zeros, so rate() works from the start
         self.lateness = Histogram(
             "tickwork_run_lateness_seconds",
@@ -107,7 +109,7 @@ class SchedulerMetrics:
         if isinstance(event, JobSubmissionEvent) and event.code == EVENT_JOB_SUBMITTED:
             self.fires.inc()
             return
-        outcome = _OUTCOMES.get(event.code)
+        outcome = _outcome(event)
         if outcome is None:
             return
         self.outcomes.labels(outcome).inc()
@@ -121,6 +123,13 @@ class SchedulerMetrics:
 
     def _on_claim(self, seconds: float, _fires: int) -> None:
         self.claims.observe(seconds)
+
+
+def _outcome(event: SchedulerEvent) -> str | None:
+    """The outcome label of an event that ends a fire (None for any other event)."""
+    if isinstance(event, JobExecutionEvent) and isinstance(event.exception, RunTimedOutError):
+        return Outcome.TIMED_OUT.value
+    return _OUTCOMES.get(event.code)
 
 
 class _StoreCollector(Collector):
