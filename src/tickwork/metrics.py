@@ -170,6 +170,12 @@ class _StoreCollector(Collector):
             "tickwork_scheduler_paused", "1 while the whole cluster is paused, else 0.", paused
         )
         yield _gauge(
+            "tickwork_runs_overdue",
+            "Runs of this node that timed out but whose call still runs (threads cannot be "
+            "killed); each holds a worker thread until it returns.",
+            scheduler.engine.overdue_runs,
+        )
+        yield _gauge(
             "tickwork_node_paused",
             "1 while this node runs nothing (its own or the global pause), else 0.",
             scheduler.state == STATE_PAUSED,
