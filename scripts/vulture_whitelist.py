@@ -45,6 +45,7 @@ scheduled_run_times
 from_crontab
 advance
 DEAD
+wait_cancelled
 
 # Counts scrypt checks so tests can observe the verified-password cache (server/auth.py)
 hash_checks

@@ -242,10 +242,12 @@ class ProcessPoolExecutor(Executor):
 _live: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
 
 
-@atexit.register
 def _kill_leftover_workers() -> None:
     for pool in list(_live):
         pool._kill_all()
+
+
+atexit.register(_kill_leftover_workers)
 
 
 def _serve(connection: Connection) -> None:
