@@ -39,7 +39,9 @@ class CurrentRun:
         return self._cancel.wait(timeout)
 
 
-_CURRENT: ContextVar[CurrentRun] = ContextVar("tickwork_current_run")
+#: The fire being run and its cancel event; the :class:`CurrentRun` view is built only when
+#: asked for, so a run whose job never asks costs one tuple.
+_CURRENT: ContextVar[tuple[Fire, threading.Event | None]] = ContextVar("tickwork_current_run")
 
 
 def current_run() -> CurrentRun:
@@ -49,18 +51,22 @@ def current_run() -> CurrentRun:
     told, so there :attr:`CurrentRun.cancelled` stays false.
     """
     try:
-        return _CURRENT.get()
+        fire, cancel = _CURRENT.get()
     except LookupError:
         raise SchedulerStateError("current_run() was called outside a tickwork run") from None
+    return CurrentRun(fire.job_id, fire.scheduled_time, cancel or _NEVER)
 
 
-def enter(fire: Fire, cancel: threading.Event | None) -> Token[CurrentRun]:
+_Token = Token[tuple[Fire, threading.Event | None]]
+
+
+def enter(fire: Fire, cancel: threading.Event | None) -> _Token:
     """Make ``fire`` the current run (until :func:`leave`); ``cancel`` is the event set
     when it is cancelled, or None for a run that nothing can cancel."""
-    return _CURRENT.set(CurrentRun(fire.job_id, fire.scheduled_time, cancel or _NEVER))
+    return _CURRENT.set((fire, cancel))
 
 
-def leave(token: Token[CurrentRun]) -> None:
+def leave(token: _Token) -> None:
     _CURRENT.reset(token)
 
 
