@@ -420,8 +420,7 @@ class Engine:
                     cancel=timeout.cancel,
                 )
             if fire.timeout is not None and not self._deadlines.settle(finished):
-                assert timeout.outcome is not None
-                return timeout.outcome  # recorded at the deadline
+                return timeout.recorded()
             interrupted = isinstance(finished.exception, KeyboardInterrupt)
             if interrupted:
                 result = replace(
@@ -744,7 +743,8 @@ class _InlineTimeout:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self.cancel = threading.Event()
-        self.outcome: Finished | None = None
+        self._outcome: Finished | None = None
+        self._done = threading.Event()
 
     def started(self, fire: Fire, at: datetime) -> None:
         self._engine._mark_started(fire, at)
@@ -752,9 +752,18 @@ class _InlineTimeout:
             self._engine._deadlines.arm(fire, at, self._expire)
 
     def _expire(self, fire: Fire, started: datetime) -> None:
-        self.outcome = timed_out(fire, started, self._engine._clock.now())
-        self.cancel.set()
-        self._engine.store.finish_runs([self.outcome.result])
+        try:
+            self._outcome = timed_out(fire, started, self._engine._clock.now())
+            self.cancel.set()
+            self._engine.store.finish_runs([self._outcome.result])
+        finally:
+            self._done.set()
+
+    def recorded(self) -> Finished:
+        """The ``timed_out`` outcome, once the timer thread has written it."""
+        self._done.wait()
+        assert self._outcome is not None
+        return self._outcome
 
 
 def new_node_id() -> str:

@@ -99,11 +99,11 @@ class ProcessPoolExecutor(Executor):
 
     def cancel(self, fire: Fire) -> None:
         """Kill the process running ``fire``; the pool replaces it."""
-        with self._lock:
+        with self._lock:  # held, so the worker cannot be given another fire meanwhile
             worker = self._busy.get((fire.job_id, fire.scheduled_time))
-        if worker is not None:
-            logger.warning("killing worker process %s: its run timed out", worker.process.pid)
-            worker.process.kill()
+            if worker is not None and worker.fire is fire:
+                logger.warning("killing worker process %s: its run timed out", worker.process.pid)
+                worker.process.kill()
 
     def _assign(self) -> None:
         """Hand queued fires to idle workers, starting workers up to the limit; call with
