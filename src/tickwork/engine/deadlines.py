@@ -18,6 +18,9 @@ from tickwork.supervision import Health, contained, supervised_thread
 logger = logging.getLogger(__name__)
 
 _Key = tuple[str, datetime]
+#: Longest single wait of the timer thread (a timeout may be a century: within what a
+#: lock's wait accepts on every platform).
+_LONGEST_WAIT = 3600.0
 #: Told ``(fire, started)`` when the fire's timeout ran out (on the timer thread).
 Expire = Callable[[Fire, datetime], None]
 
@@ -118,7 +121,7 @@ class Deadlines:
                 due, _, entry = self._heap[0]
                 wait = due - time.monotonic()
                 if wait > 0:
-                    self._changed.wait(wait)
+                    self._changed.wait(min(wait, _LONGEST_WAIT))
                     continue
                 heapq.heappop(self._heap)
                 key = (entry.fire.job_id, entry.fire.scheduled_time)
