@@ -32,7 +32,7 @@ from tickwork.events import (
     JobSubmissionEvent,
     SchedulerEvent,
 )
-from tickwork.exceptions import RunTimedOutError, TickworkError
+from tickwork.exceptions import RunCancelledError, RunTimedOutError, TickworkError
 from tickwork.run import Outcome
 from tickwork.scheduler import STATE_PAUSED, Scheduler
 
@@ -49,7 +49,7 @@ _OUTCOMES = {
 }
 _EVENTS = EVENT_JOB_SUBMITTED | sum(_OUTCOMES)
 #: Labels exported from the start; a timed-out run is an error event (see :func:`_outcome`).
-_LABELS = sorted({*_OUTCOMES.values(), Outcome.TIMED_OUT.value})
+_LABELS = sorted({*_OUTCOMES.values(), Outcome.TIMED_OUT.value, Outcome.CANCELLED.value})
 
 #: Seconds; lateness is usually milliseconds, durations anything from there to hours.
 LATENESS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60)
@@ -73,7 +73,8 @@ class SchedulerMetrics:
         )
         self.outcomes = Counter(
             "tickwork_runs_finished",
-            "Runs this node saw end, by outcome (succeeded, failed, missed, lost, timed_out).",
+            "Runs this node saw end, by outcome (succeeded, failed, missed, lost, timed_out, "
+            "cancelled).",
             ["outcome"],
             registry=self.registry,
         )
@@ -127,8 +128,11 @@ class SchedulerMetrics:
 
 def _outcome(event: SchedulerEvent) -> str | None:
     """The outcome label of an event that ends a fire (None for any other event)."""
-    if isinstance(event, JobExecutionEvent) and isinstance(event.exception, RunTimedOutError):
-        return Outcome.TIMED_OUT.value
+    if isinstance(event, JobExecutionEvent):
+        if isinstance(event.exception, RunTimedOutError):
+            return Outcome.TIMED_OUT.value
+        if isinstance(event.exception, RunCancelledError):
+            return Outcome.CANCELLED.value
     return _OUTCOMES.get(event.code)
 
 

@@ -22,6 +22,8 @@ class Outcome(StrEnum):
     #: Still going when the job's ``timeout`` ran out: ended there, whatever its call did
     #: after (see :func:`tickwork.current_run`).
     TIMED_OUT = "timed_out"
+    #: Cancelled on request (``Store.request_cancel``), ended as a timeout would end it.
+    CANCELLED = "cancelled"
 
 
 class SkipReason(StrEnum):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ from tickwork import (
     current_run,
 )
 from tickwork.events import EVENT_JOB_ERROR, JobExecutionEvent, SchedulerEvent
+
+T_FAR = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def _runs(scheduler: Scheduler, job_id: str, outcome: Outcome) -> list[Run]:
@@ -182,3 +186,43 @@ def test_a_run_that_ends_in_time_keeps_its_outcome(
     scheduler.run_job("busy")
     with pytest.raises(MaxInstancesReachedError):
         scheduler.run_job("busy")
+
+
+def _running(scheduler: Scheduler, job_id: str) -> Run | None:
+    return next(iter(_runs(scheduler, job_id, Outcome.RUNNING)), None)
+
+
+def test_a_cancel_request_ends_runs_as_a_timeout_would(
+    make_scheduler: Callable[..., Scheduler], tmp_path: Path
+) -> None:
+    """Asked through the store (from any node), the owning node's heartbeat cancels."""
+    pool = {"type": "processpool", "max_workers": 1}
+    scheduler = make_scheduler(executors={"processes": pool, "loop": {"type": "asyncio"}})
+    other = make_scheduler()  # another node's view of the same store
+    scheduler.start()
+    log = tmp_path / "pid.log"
+    options: dict[str, Any] = {"misfire_grace_time": None}
+    scheduler.add_job(
+        id="proc", func=jobs.append_line, args=[str(log), "p", 60], executor="processes", **options
+    )
+    scheduler.add_job(id="coro", func=jobs.async_until_cancelled, executor="loop", **options)
+    scheduler.add_job(id="thread", func=jobs.until_cancelled, timeout=3600, **options)
+    for job_id in ("proc", "coro", "thread"):
+        eventually(partial(_started, scheduler, job_id), timeout=60)
+        run = _running(scheduler, job_id)
+        assert run is not None
+        assert other.store.request_cancel(job_id, run.scheduled_time)
+    for job_id in ("proc", "coro", "thread"):
+        (run,) = eventually(partial(_runs, scheduler, job_id, Outcome.CANCELLED))
+        assert run.error == f"the run of job {job_id} was cancelled on request"
+    pid = int(log.read_text().split("\t")[1])
+    eventually(lambda: not _pid_alive(pid))
+    assert ("async cancelled",) in jobs.calls
+    eventually(lambda: ("cancelled", "thread") in jobs.calls)
+    jobs.gate.set()
+    eventually(lambda: scheduler.engine.overdue_runs == 0)
+    scheduler.engine.wait_idle(10)
+    for job_id in ("proc", "coro", "thread"):
+        assert [r.outcome for r in scheduler.get_runs(job_id)] == [Outcome.CANCELLED]
+    # nothing running: nothing to ask
+    assert not other.store.request_cancel("thread", T_FAR)

@@ -23,6 +23,8 @@ _Key = tuple[str, datetime]
 _LONGEST_WAIT = 3600.0
 #: Told ``(fire, started)`` when the fire's timeout ran out (on the timer thread).
 Expire = Callable[[Fire, datetime], None]
+#: Told ``(fire, started or None)`` when the fire is ended early on request.
+EndNow = Callable[[Fire, datetime | None], None]
 
 
 @dataclass(eq=False, slots=True)
@@ -57,6 +59,8 @@ class Deadlines:
         assert fire.timeout is not None
         entry = _Armed(fire, started, time.monotonic() + fire.timeout, expire)
         with self._changed:
+            if (fire.job_id, fire.scheduled_time) in self._overdue:
+                return  # ended on request before its call started: nothing to time
             self._armed[(fire.job_id, fire.scheduled_time)] = entry
             self._sequence += 1
             heapq.heappush(self._heap, (entry.due, self._sequence, entry))
@@ -66,8 +70,8 @@ class Deadlines:
             self._changed.notify()
 
     def settle(self, finished: Finished) -> bool:
-        """Whether ``finished`` is its run's outcome: False when the run timed out first
-        (the late outcome is logged here and must not be recorded)."""
+        """Whether ``finished`` is its run's outcome: False when the run timed out (or was
+        ended on request) first: the late outcome is logged here and must not be recorded."""
         key = (finished.fire.job_id, finished.fire.scheduled_time)
         with self._changed:
             if self._armed.pop(key, None) is not None:
@@ -78,7 +82,7 @@ class Deadlines:
             return True  # never armed: it ended before its call started
         result = finished.result
         logger.warning(
-            "the run of job %r at %s timed out %.1f s before it ended; its late outcome is "
+            "the run of job %r at %s was ended %.1f s before its call; its late outcome is "
             "not recorded: %s%s",
             result.job_id,
             result.scheduled_time.isoformat(),
@@ -87,6 +91,17 @@ class Deadlines:
             f" ({result.error})" if result.error else "",
         )
         return False
+
+    def end_now(self, fire: Fire, end: EndNow) -> None:
+        """End ``fire``'s run now, as its timeout would (a cancel request): ``end`` is told
+        unless the run has ended or timed out already; its own report is then dropped."""
+        key = (fire.job_id, fire.scheduled_time)
+        with self._changed:
+            if key in self._overdue:
+                return
+            entry = self._armed.pop(key, None)
+            self._overdue[key] = time.monotonic()
+        end(fire, entry.started if entry is not None else None)
 
     @property
     def overdue(self) -> int:

@@ -34,6 +34,7 @@ from tickwork.executors.base import (
     ExecutionContext,
     Executor,
     Finished,
+    cancelled_on_request,
     failure,
     missed_result,
     run_fire,
@@ -455,8 +456,12 @@ class Engine:
             self._deadlines.arm(fire, at, self._time_out)
 
     def _finished(self, finished: Finished) -> None:
-        """An executor reports how a fire ended: recorded, unless it timed out before."""
-        if finished.fire.timeout is not None and not self._deadlines.settle(finished):
+        """An executor reports how a fire ended: recorded, unless it timed out (or was
+        cancelled) before; a fire without a timeout is checked only while some run is
+        overdue, so the common case costs one attribute test."""
+        if (
+            finished.fire.timeout is not None or self._deadlines.overdue
+        ) and not self._deadlines.settle(finished):
             return
         self._recorder.record(finished)
 
@@ -471,6 +476,23 @@ class Engine:
         executor = self._executors.get(fire.executor)
         if executor is not None:
             executor.cancel(fire)
+
+    def act_on_cancel_requests(self) -> None:
+        """Cancel the runs of this node that were asked to (``Store.request_cancel``, from
+        any node), as their timeout would: recorded ``cancelled`` now, then stopped as far
+        as their executor can. Called by the heartbeat."""
+        requested = self.store.cancel_requests(self.node_id)
+        for key in requested:
+            with self._lock:
+                entry = self._in_flight.get(key)
+            if entry is not None:
+                self._deadlines.end_now(entry[0], self._cancel_on_request)
+
+    def _cancel_on_request(self, fire: Fire, started: datetime | None) -> None:
+        self._recorder.record(cancelled_on_request(fire, started, self._clock.now()))
+        executor = self._executors.get(fire.executor)
+        if executor is not None:
+            contained("cancelling a run", executor.cancel, fire)
 
     @property
     def overdue_runs(self) -> int:

@@ -37,8 +37,10 @@ class AsyncIOExecutor(Executor):
         self._thread: threading.Thread | None = None
         self._context: ExecutionContext | None = None
         self._closing = False
-        # running fires that have a timeout (only those): their task and cancel event
-        self._timed: dict[tuple[str, datetime], tuple[asyncio.Task[None], threading.Event]] = {}
+        # running fires: their task and cancel event (only fires with a timeout have one)
+        self._tasks: dict[
+            tuple[str, datetime], tuple[asyncio.Task[None], threading.Event | None]
+        ] = {}
 
     def start(self, context: ExecutionContext) -> None:
         self._context = context
@@ -69,13 +71,11 @@ class AsyncIOExecutor(Executor):
             if context.on_started is not None:
                 context.on_started(fire, at)
 
-        cancel: threading.Event | None = None
+        cancel = None if fire.timeout is None else threading.Event()
         key = (fire.job_id, fire.scheduled_time)
-        if fire.timeout is not None:
-            task = asyncio.current_task()
-            assert task is not None
-            cancel = threading.Event()
-            self._timed[key] = (task, cancel)
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks[key] = (task, cancel)
         finished: Finished
         try:
             func = context.resolve(fire.func_ref)
@@ -102,17 +102,17 @@ class AsyncIOExecutor(Executor):
         except BaseException as exc:  # resolving failed
             finished = failure(fire, None, context.clock.now(), exc)
         finally:
-            if cancel is not None:
-                del self._timed[key]
+            del self._tasks[key]
         context.on_finished(finished)
 
     def cancel(self, fire: Fire) -> None:
         """Cancel the fire's task (from the node's timer thread) and tell the run."""
-        timed = self._timed.get((fire.job_id, fire.scheduled_time))
+        running = self._tasks.get((fire.job_id, fire.scheduled_time))
         loop = self._loop
-        if timed is not None and loop is not None:
-            task, cancel = timed
-            cancel.set()
+        if running is not None and loop is not None:
+            task, cancel = running
+            if cancel is not None:
+                cancel.set()
             loop.call_soon_threadsafe(task.cancel)
 
     def shutdown(self, wait: bool = True) -> None:

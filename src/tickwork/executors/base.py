@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from tickwork.clock import Clock
-from tickwork.exceptions import ConfigurationError, RunTimedOutError
+from tickwork.exceptions import ConfigurationError, RunCancelledError, RunTimedOutError
 from tickwork.executors import current
 from tickwork.run import Outcome, RunResult
 from tickwork.store.base import Fire
@@ -71,12 +71,13 @@ class Executor(ABC):
 
     @abstractmethod
     def cancel(self, fire: Fire) -> None:
-        """Stop a running fire whose timeout ran out, as far as this executor can.
+        """Stop a running fire whose timeout ran out (or that was cancelled on request), as
+        far as this executor can.
 
-        Called once, from the node's timer thread, after the run was recorded
-        ``timed_out``; whatever the fire reports afterwards is logged, not recorded. At
-        least the run's :attr:`tickwork.CurrentRun.cancelled` must become true. Must be
-        quick and must not raise.
+        Called once, after the run was recorded ``timed_out`` (or ``cancelled``);
+        whatever the fire reports afterwards is logged, not recorded. At least the run's
+        :attr:`tickwork.CurrentRun.cancelled` must become true. Must be quick and must not
+        raise.
         """
 
 
@@ -189,11 +190,22 @@ async def run_fire_async(
 def timed_out(fire: Fire, started: datetime, now: datetime) -> Finished:
     """A fire whose call was still going when its timeout ran out (``fire.timeout`` set)."""
     assert fire.timeout is not None
-    exc = RunTimedOutError(fire.job_id, fire.timeout)
+    return _ended_early(fire, started, now, RunTimedOutError(fire.job_id, fire.timeout))
+
+
+def cancelled_on_request(fire: Fire, started: datetime | None, now: datetime) -> Finished:
+    """A fire cancelled on request (see ``Store.request_cancel``) before it ended."""
+    return _ended_early(fire, started, now, RunCancelledError(fire.job_id))
+
+
+def _ended_early(
+    fire: Fire, started: datetime | None, now: datetime, exc: RunTimedOutError | RunCancelledError
+) -> Finished:
+    outcome = Outcome.TIMED_OUT if isinstance(exc, RunTimedOutError) else Outcome.CANCELLED
     result = RunResult(
         job_id=fire.job_id,
         scheduled_time=fire.scheduled_time,
-        outcome=Outcome.TIMED_OUT,
+        outcome=outcome,
         started_at=started,
         finished_at=now,
         error=str(exc),

@@ -86,7 +86,11 @@ class ThreadPoolExecutor(Executor):
         context.on_finished(finished)
 
     def cancel(self, fire: Fire) -> None:
-        """Tell the run it is cancelled; the thread goes on until the call returns."""
+        """Tell the run it is cancelled; the thread goes on until the call returns.
+
+        Only runs with a timeout carry the flag (so that the others cost nothing): a run
+        without one, cancelled on request, is recorded but not told.
+        """
         cancel = self._cancels.get((fire.job_id, fire.scheduled_time))
         if cancel is not None:
             cancel.set()

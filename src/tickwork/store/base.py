@@ -278,6 +278,16 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def request_cancel(self, job_id: str, scheduled_time: datetime) -> bool:
+        """Ask the node running the run (job id, scheduled time) to cancel it, as its
+        timeout would; False when no such run is running. The node acts on its next
+        heartbeat (see :meth:`cancel_requests`)."""
+
+    @abstractmethod
+    def cancel_requests(self, node_id: str) -> list[tuple[str, datetime]]:
+        """The node's running runs (job id, scheduled time) that were asked to cancel."""
+
+    @abstractmethod
     def abandon_runs(
         self, node_id: str, runs: Sequence[tuple[str, datetime]], reason: str
     ) -> list[LostRun]:
