@@ -45,6 +45,13 @@ scheduled_run_times
 from_crontab
 advance
 DEAD
+wait_cancelled
 
 # Counts scrypt checks so tests can observe the verified-password cache (server/auth.py)
 hash_checks
+
+# APScheduler 3's public API, kept for users' code (tests/integration/test_apscheduler_api.py)
+modify
+reschedule
+scheduled_job
+print_jobs

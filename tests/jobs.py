@@ -143,3 +143,37 @@ def log_execution(path: str, job_id: str, seconds: float, scheduled: str = "") -
     line = f"{job_id}\t{scheduled}\t{os.getpid()}\t{started}\t{time.time()}\n"
     with Path(path).open("a") as handle:
         handle.write(line)
+
+
+def until_cancelled(seconds: float = 30.0) -> str:
+    """Note the start, wait (up to ``seconds``) for the run to be cancelled, note what
+    :func:`tickwork.current_run` said, then hold until the gate opens: a thread that
+    outlives its timeout, whose late result must not be recorded."""
+    from tickwork import current_run
+
+    run = current_run()
+    with _lock:
+        calls.append(("started", run.job_id))
+    cancelled = run.wait_cancelled(seconds)
+    with _lock:
+        calls.append(("cancelled" if cancelled else "not cancelled", run.job_id))
+    gate.wait(seconds)
+    return "late"
+
+
+def describe_current_run() -> list[object]:
+    from tickwork import current_run
+
+    run = current_run()
+    return [run.job_id, run.scheduled_time.isoformat(), run.cancelled]
+
+
+async def async_until_cancelled(seconds: float = 30.0) -> str:
+    """Sleep on the loop; note a cancellation (and let it end the task)."""
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        with _lock:
+            calls.append(("async cancelled",))
+        raise
+    return "slept"

@@ -13,12 +13,14 @@ from tickwork.exceptions import (
     JobLookupError,
     MaxInstancesReachedError,
     NodeLookupError,
+    RunTimedOutError,
     SchedulerStateError,
     SchemaMismatchError,
     StoreError,
     TickworkError,
     TriggerArgumentError,
 )
+from tickwork.executors.current import CurrentRun, current_run
 from tickwork.job import Job
 from tickwork.node import Node, NodeState, SchedulerState
 from tickwork.run import Outcome, Run
@@ -32,6 +34,7 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "ConflictError",
+    "CurrentRun",
     "DatabaseUnavailableError",
     "EngineSettings",
     "InvalidJobError",
@@ -45,6 +48,7 @@ __all__ = [
     "NodeState",
     "Outcome",
     "Run",
+    "RunTimedOutError",
     "Scheduler",
     "SchedulerState",
     "SchedulerStateError",
@@ -54,4 +58,5 @@ __all__ = [
     "TickworkError",
     "TriggerArgumentError",
     "__version__",
+    "current_run",
 ]

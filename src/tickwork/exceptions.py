@@ -24,6 +24,8 @@ another (:mod:`tickwork.cli.base`); an error about input names its ``field``::
     │   └── MaxInstancesReachedError a run-now of a job already running max_instances times (409)
     ├── RunFailedError               a run started on request did not succeed (CLI: exit 1)
     ├── WorkerDiedError              a process pool worker died running a fire (kept in history)
+    ├── RunTimedOutError             a run outlived its job's timeout (its listeners' exception)
+    ├── RunCancelledError            a run was cancelled on request (its listeners' exception)
     └── StoreError                   the database failed; the driver's error is ``__cause__``
         ├── DatabaseUnavailableError the database cannot be reached (worth retrying)
         └── SchemaMismatchError      the database's schema is not the one this tickwork needs
@@ -208,6 +210,30 @@ class WorkerDiedError(TickworkError):
 
     Not raised to callers: it is a run's failure as kept in history.
     """
+
+
+class RunTimedOutError(TickworkError, TimeoutError):
+    """A run was still going when its job's ``timeout`` ran out; recorded ``timed_out``.
+
+    Not raised to callers: it is the exception of the run's ``EVENT_JOB_ERROR`` event, so
+    listeners written for APScheduler see a timeout as an error.
+    """
+
+    def __init__(self, job_id: str, timeout: float) -> None:
+        self.job_id = job_id
+        self.timeout = timeout
+        super().__init__(f"the run of job {job_id} was still going after its {timeout:g} s timeout")
+
+
+class RunCancelledError(TickworkError):
+    """A run was cancelled on request before it ended; recorded ``cancelled``.
+
+    Not raised to callers: it is the exception of the run's ``EVENT_JOB_ERROR`` event.
+    """
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(f"the run of job {job_id} was cancelled on request")
 
 
 class StoreError(TickworkError):

@@ -146,6 +146,11 @@ class Job(_Bindable):
     coalesce: bool = field(default=True, metadata=_option(Boolean()))
     max_instances: int = field(default=1, metadata=_option(Integer(1, MAX_INT32)))
     rerun_lost: bool = field(default=False, metadata=_option(Boolean()))
+    #: Seconds a run may take from the start of its call; a run still going then ends
+    #: ``timed_out`` (see docs/executors.md for what each executor does). None: no limit.
+    timeout: float | None = field(
+        default=None, metadata=_option(Seconds(MAX_DURATION.total_seconds()))
+    )
     next_run_time: datetime | None = field(default=None, metadata=_meta(Role.SCHEDULE))
     #: Why the engine stopped scheduling this job (its row could not be decoded, or its
     #: trigger failed); set by a claim, cleared by any edit. A broken job is not due.

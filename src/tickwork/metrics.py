@@ -32,7 +32,7 @@ from tickwork.events import (
     JobSubmissionEvent,
     SchedulerEvent,
 )
-from tickwork.exceptions import TickworkError
+from tickwork.exceptions import RunCancelledError, RunTimedOutError, TickworkError
 from tickwork.run import Outcome
 from tickwork.scheduler import STATE_PAUSED, Scheduler
 
@@ -48,6 +48,8 @@ _OUTCOMES = {
     EVENT_JOB_LOST: Outcome.LOST.value,
 }
 _EVENTS = EVENT_JOB_SUBMITTED | sum(_OUTCOMES)
+#: Labels exported from the start; a timed-out run is an error event (see :func:`_outcome`).
+_LABELS = sorted({*_OUTCOMES.values(), Outcome.TIMED_OUT.value, Outcome.CANCELLED.value})
 
 #: Seconds; lateness is usually milliseconds, durations anything from there to hours.
 LATENESS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60)
@@ -71,11 +73,12 @@ class SchedulerMetrics:
         )
         self.outcomes = Counter(
             "tickwork_runs_finished",
-            "Runs this node saw end, by outcome (succeeded, failed, missed, lost).",
+            "Runs this node saw end, by outcome (succeeded, failed, missed, lost, timed_out, "
+            "cancelled).",
             ["outcome"],
             registry=self.registry,
         )
-        for outcome in sorted(set(_OUTCOMES.values())):
+        for outcome in _LABELS:
             self.outcomes.labels(outcome)  # export zeros, so rate() works from the start
         self.lateness = Histogram(
             "tickwork_run_lateness_seconds",
@@ -107,7 +110,7 @@ class SchedulerMetrics:
         if isinstance(event, JobSubmissionEvent) and event.code == EVENT_JOB_SUBMITTED:
             self.fires.inc()
             return
-        outcome = _OUTCOMES.get(event.code)
+        outcome = _outcome(event)
         if outcome is None:
             return
         self.outcomes.labels(outcome).inc()
@@ -121,6 +124,16 @@ class SchedulerMetrics:
 
     def _on_claim(self, seconds: float, _fires: int) -> None:
         self.claims.observe(seconds)
+
+
+def _outcome(event: SchedulerEvent) -> str | None:
+    """The outcome label of an event that ends a fire (None for any other event)."""
+    if isinstance(event, JobExecutionEvent):
+        if isinstance(event.exception, RunTimedOutError):
+            return Outcome.TIMED_OUT.value
+        if isinstance(event.exception, RunCancelledError):
+            return Outcome.CANCELLED.value
+    return _OUTCOMES.get(event.code)
 
 
 class _StoreCollector(Collector):
@@ -159,6 +172,12 @@ class _StoreCollector(Collector):
         yield _gauge("tickwork_nodes_running", "Scheduler nodes registered as running.", nodes)
         yield _gauge(
             "tickwork_scheduler_paused", "1 while the whole cluster is paused, else 0.", paused
+        )
+        yield _gauge(
+            "tickwork_runs_overdue",
+            "Runs of this node that timed out but whose call still runs (threads cannot be "
+            "killed); each holds a worker thread until it returns.",
+            scheduler.engine.overdue_runs,
         )
         yield _gauge(
             "tickwork_node_paused",

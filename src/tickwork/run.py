@@ -19,6 +19,11 @@ class Outcome(StrEnum):
     #: Still running when its node shut down and the shutdown grace period ran out (or
     #: a second signal forced the exit).
     INTERRUPTED = "interrupted"
+    #: Still going when the job's ``timeout`` ran out: ended there, whatever its call did
+    #: after (see :func:`tickwork.current_run`).
+    TIMED_OUT = "timed_out"
+    #: Cancelled on request (``Store.request_cancel``), ended as a timeout would end it.
+    CANCELLED = "cancelled"
 
 
 class SkipReason(StrEnum):

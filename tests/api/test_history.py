@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import jobs
 from tests.api.conftest import CheckedClient
 from tickwork.flask import APScheduler
 
@@ -102,3 +103,20 @@ def test_bad_run_queries_are_400(client: CheckedClient, query: str, field: str) 
     response = client.get(f"/scheduler/runs?{query}")
     assert response.status_code == 400
     assert response.get_json()["field"] == field
+
+
+def test_a_timeout_is_set_over_rest_and_its_runs_are_found_by_outcome(
+    client: CheckedClient,
+) -> None:
+    jobs.gate.set()  # the job returns as soon as it is cancelled
+    body = {**JOB, "id": "slow", "func": "tests.jobs:until_cancelled", "timeout": 30}
+    assert client.post("/scheduler/jobs", json=body).get_json()["timeout"] == 30
+    patched = client.patch("/scheduler/jobs/slow", json={"timeout": 0.2}).get_json()
+    assert patched["timeout"] == 0.2
+    assert client.post("/scheduler/jobs/slow/run").status_code == 200
+    (run,) = client.get("/scheduler/runs?outcome=timed_out").get_json()
+    assert (run["job_id"], run["outcome"], run["result"]) == ("slow", "timed_out", None)
+    assert run["error"] == "the run of job slow was still going after its 0.2 s timeout"
+    assert (
+        client.patch("/scheduler/jobs/slow", json={"timeout": None}).get_json()["timeout"] is None
+    )

@@ -13,12 +13,14 @@ def test_add_list_show_json_and_table(cli: Invoke, database_url: str) -> None:
         cli(
             "jobs", "add", "ping", "tests.jobs:record", "-t", "interval", "-a", "seconds=30",
             "-a", "max_instances=3", "--args", '[1, "two"]', "--kwargs", '{"k": true}', "--json",
+            "--timeout", "2.5",
         )
     )  # fmt: skip
     assert added["id"] == "ping"
     assert added["trigger"] == "interval"
     assert added["seconds"] == 30
     assert added["max_instances"] == 3
+    assert added["timeout"] == 2.5
     assert added["args"] == [1, "two"]
     assert added["kwargs"] == {"k": True}
     assert added["name"] == "ping"
@@ -37,6 +39,7 @@ def test_add_list_show_json_and_table(cli: Invoke, database_url: str) -> None:
     shown = cli("jobs", "show", "ping")
     assert shown.exit_code == 0
     assert "interval[0:00:30]" in shown.stdout
+    assert "timeout:" in shown.stdout
     assert "no runs" in shown.stdout
     assert as_json(cli("jobs", "show", "ping", "--json")) == listed[0]
 
@@ -44,6 +47,7 @@ def test_add_list_show_json_and_table(cli: Invoke, database_url: str) -> None:
         job = scheduler.get_job("ping")
         assert job is not None
         assert job.max_instances == 3
+        assert job.timeout == 2.5
 
 
 @pytest.mark.parametrize(
@@ -64,6 +68,12 @@ def test_unknown_job_is_exit_1_with_a_clear_message(cli: Invoke, command: str) -
         (["-t", "cron", "-a", "hour=25"], "hour"),
         (["-t", "weekly"], "trigger"),
         (["-a", "max_instances=0"], "max_instances"),
+        (["--timeout", "0"], "timeout"),
+        (["--timeout", "-1"], "timeout"),
+        (["--timeout", "nan"], "timeout"),
+        (["--timeout", "1e300"], "timeout"),
+        (["--timeout", "soon"], "timeout"),
+        (["-a", "timeout=true"], "timeout"),
     ],
 )
 def test_bad_trigger_arguments_are_exit_2_naming_the_field_and_store_nothing(

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from tests import jobs
 from tests.cli.conftest import as_json, make_invoker
 from tickwork import ConfigurationError, EngineSettings, Scheduler
 from tickwork.cli.flask_group import flask_group
@@ -224,10 +225,12 @@ def test_metrics_count_fires_outcomes_and_claims(tmp_path: Path) -> None:
         tmp_path, engine=EngineSettings(poll_interval=0.02, heartbeat_interval=0.2)
     )
     client = app.test_client()
+    jobs.gate.clear()
     scheduler.start()
     try:
         scheduler.add_job("tests.jobs:record", trigger="interval", seconds=0.1, id="ok")
         scheduler.add_job("tests.jobs:fail", trigger="interval", seconds=0.1, id="bad")
+        scheduler.add_job(id="slow", func="tests.jobs:until_cancelled", timeout=0.1)
 
         def sample(name: str) -> float:
             for line in client.get("/metrics").data.decode().splitlines():
@@ -239,11 +242,15 @@ def test_metrics_count_fires_outcomes_and_claims(tmp_path: Path) -> None:
 
         eventually(lambda: sample('tickwork_runs_finished_total{outcome="failed"}') >= 2)
         eventually(lambda: sample('tickwork_runs_finished_total{outcome="succeeded"}') >= 2)
+        eventually(lambda: sample('tickwork_runs_finished_total{outcome="timed_out"}') == 1)
+        assert sample("tickwork_runs_overdue") == 1  # its thread waits for the gate
+        jobs.gate.set()
+        eventually(lambda: sample("tickwork_runs_overdue") == 0)
         assert sample("tickwork_fires_submitted_total") >= 4
         assert sample("tickwork_run_lateness_seconds_count") >= 2
         assert sample("tickwork_run_duration_seconds_count") >= 2
         assert sample("tickwork_claim_duration_seconds_count") >= 1
-        assert sample("tickwork_jobs") == 2
+        assert sample("tickwork_jobs") == 2  # the one-shot "slow" is gone
         assert sample("tickwork_nodes_running") == 1
         assert sample("tickwork_scheduler_paused") == 0
         scheduler.pause()
@@ -251,6 +258,7 @@ def test_metrics_count_fires_outcomes_and_claims(tmp_path: Path) -> None:
         assert sample("tickwork_node_paused") == 1
         assert sample("tickwork_store_up") == 1
     finally:
+        jobs.gate.set()
         scheduler.close()
 
 

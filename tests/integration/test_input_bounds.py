@@ -36,6 +36,13 @@ def _deep(depth: int) -> list[Any]:
         ({"trigger": "interval", "seconds": 5, "id": "a\ud800"}, "id"),
         ({"trigger": "interval", "seconds": 5, "id": "reports/daily"}, "id"),
         ({"trigger": "interval", "seconds": 5, "misfire_grace_time": 1e300}, "misfire_grace_time"),
+        ({"trigger": "interval", "seconds": 5, "timeout": -1}, "timeout"),
+        ({"trigger": "interval", "seconds": 5, "timeout": 0}, "timeout"),
+        ({"trigger": "interval", "seconds": 5, "timeout": float("nan")}, "timeout"),
+        ({"trigger": "interval", "seconds": 5, "timeout": float("inf")}, "timeout"),
+        ({"trigger": "interval", "seconds": 5, "timeout": 1e300}, "timeout"),
+        ({"trigger": "interval", "seconds": 5, "timeout": True}, "timeout"),
+        ({"trigger": "interval", "seconds": 5, "timeout": "30"}, "timeout"),
         ({"trigger": "interval", "seconds": 0.001}, "seconds"),
         (
             {"trigger": "interval", "seconds": 5, "next_run_time": datetime(1, 1, 1)},

@@ -167,6 +167,9 @@ class _RefusingExecutor(Executor):
     def submit(self, fire: Fire) -> None:
         raise SystemExit("refused")
 
+    def cancel(self, fire: Fire) -> None:
+        raise AssertionError("nothing was submitted, so nothing can time out")
+
     def shutdown(self, wait: bool = True) -> None:
         pass
 

@@ -80,11 +80,18 @@ def test_add_job_accepts_a_reference_string(scheduler: Scheduler) -> None:
 
 
 def test_job_defaults_apply(make_scheduler: Callable[..., Scheduler]) -> None:
-    scheduler = make_scheduler(job_defaults={"misfire_grace_time": 30, "max_instances": 4})
+    defaults = {"misfire_grace_time": 30, "max_instances": 4, "timeout": 90}
+    scheduler = make_scheduler(job_defaults=defaults)
     job = scheduler.add_job(jobs.record, trigger="interval", minutes=1, id="d")
     assert job.misfire_grace_time == 30
     assert job.max_instances == 4
     assert job.coalesce is True
+    assert job.timeout == 90
+    assert scheduler.get_job("d") == job
+    untimed = scheduler.add_job(
+        id="u", func=jobs.record, trigger="interval", minutes=1, timeout=None
+    )
+    assert untimed.timeout is None
 
 
 def test_unknown_job_default_is_refused(database_url: str) -> None:

@@ -285,6 +285,26 @@ def test_abandoning_or_finishing_a_run_already_lost(store: Store, clock: ManualC
     assert outcome_of(store, "b") == [(Outcome.SUCCEEDED, None)]
 
 
+@covers("request_cancel", "cancel_requests")
+def test_cancel_requests_are_kept_on_running_runs_for_their_node(
+    store: Store, clock: ManualClock
+) -> None:
+    store.add_jobs([job("a")])
+    fires = {fire.job_id: fire for fire in claim(store)}
+    store.add_jobs([job("b")])
+    (other,) = claim(store, OTHER)
+    assert store.cancel_requests(NODE) == []
+    assert store.request_cancel("a", fires["a"].scheduled_time)
+    assert store.request_cancel("b", other.scheduled_time)
+    assert store.cancel_requests(NODE) == [("a", fires["a"].scheduled_time)]
+    assert store.cancel_requests(OTHER) == [("b", other.scheduled_time)]
+    # a run that ended is no longer asked for, and cannot be asked again
+    store.finish_runs([result(fires["a"], Outcome.CANCELLED, clock.now())])
+    assert store.cancel_requests(NODE) == []
+    assert not store.request_cancel("a", fires["a"].scheduled_time)
+    assert not store.request_cancel("nope", T0)
+
+
 @covers("abandon_runs")
 def test_abandoned_runs_are_lost_and_rerun_as_asked(store: Store, clock: ManualClock) -> None:
     store.add_jobs([job("a", every=3600, rerun_lost=True)])

@@ -60,6 +60,7 @@ def test_every_field_is_declared_once_and_options_have_a_kind() -> None:
         "coalesce": True,
         "max_instances": 1,
         "rerun_lost": False,
+        "timeout": None,
     }
     assert "id" not in MODIFIABLE
     assert "broken_reason" not in MODIFIABLE

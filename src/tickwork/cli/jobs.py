@@ -30,7 +30,7 @@ from tickwork.scheduler import Scheduler
 
 #: ``add_job`` parameters that have options of their own.
 _RESERVED = frozenset(
-    {"id", "func", "trigger", "args", "kwargs", "name", "replace_existing", "jobstore"}
+    {"id", "func", "trigger", "args", "kwargs", "name", "replace_existing", "jobstore", "timeout"}
 )
 
 
@@ -107,6 +107,12 @@ def show_job(as_json: bool, job_id: str) -> None:
 @click.option("--name", help="Readable name (default: the id).")
 @click.option("--replace", is_flag=True, help="Replace a job with the same id.")
 @click.option("--paused", is_flag=True, help="Add the job paused.")
+@click.option(
+    "--timeout",
+    type=float,
+    metavar="SECONDS",
+    help="End each run still going after this many seconds as timed_out.",
+)
 def add_job(
     *,
     as_json: bool,
@@ -119,6 +125,7 @@ def add_job(
     name: str | None,
     replace: bool,
     paused: bool,
+    timeout: float | None,
 ) -> None:
     """Add job ID calling FUNC ('package.module:function' or a task name).
 
@@ -132,6 +139,8 @@ def add_job(
         raise click.BadParameter(f"{reserved[0]} has an option of its own", param_hint="--arg")
     if paused:
         fields["next_run_time"] = None
+    if timeout is not None:
+        fields["timeout"] = timeout
     args = parse_json(call_args, "--args", list)
     kwargs = parse_json(call_kwargs, "--kwargs", dict)
     with open_scheduler() as scheduler:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from tickwork._version import __version__
 from tickwork.clock import Clock
+from tickwork.engine.deadlines import Deadlines
 from tickwork.engine.dispatcher import AheadDispatcher
 from tickwork.engine.heartbeat import Heartbeat
 from tickwork.engine.planner import plan_claim
@@ -33,9 +34,11 @@ from tickwork.executors.base import (
     ExecutionContext,
     Executor,
     Finished,
+    cancelled_on_request,
     failure,
     missed_result,
     run_fire,
+    timed_out,
     unstarted_result,
 )
 from tickwork.limits import DEFAULT_MIN_INTERVAL, MAX_DURATION
@@ -171,12 +174,13 @@ class Engine:
         # monotonic time of the latest heartbeat the store accepted (see :meth:`admit`)
         self._alive_at = time.monotonic()
         self._fence_lock = threading.Lock()
+        self._deadlines = Deadlines(self.health)
         self._context = ExecutionContext(
             resolve=resolve,
             clock=clock,
-            on_finished=self._recorder.record,
+            on_finished=self._finished,
             call_wrapper=call_wrapper,
-            on_started=self._recorder.record_start,
+            on_started=self._started,
             health=self.health,
             admit=self.admit,
         )
@@ -329,8 +333,11 @@ class Engine:
         self._heartbeat.stop()  # beating until here: a long grace is no death
         if not finished:
             self._interrupt_running()
+        self._deadlines.clear()
+        # threads still running past their timeout would hold a waiting shutdown for ever
+        waiting = wait and finished and not self._deadlines.overdue
         for executor in self._executors.values():
-            contained("shutting an executor down", executor.shutdown, wait and finished)
+            contained("shutting an executor down", executor.shutdown, waiting)
         self._recorder.stop()
         self.store.stop_node(self.node_id)
 
@@ -402,14 +409,22 @@ class Engine:
         pulse.start()
         try:
             fire = self.store.start_manual_run(job_id, node_id)
+            timeout = _InlineTimeout(self)
             try:
                 func = self._context.resolve(fire.func_ref)
             except Exception as exc:
                 finished = failure(fire, None, self._clock.now(), exc)
             else:
                 finished = run_fire(
-                    fire, func, self._clock, self._context.call_wrapper, self._mark_started
+                    fire,
+                    func,
+                    self._clock,
+                    self._context.call_wrapper,
+                    timeout.started,
+                    cancel=timeout.cancel,
                 )
+            if fire.timeout is not None and not self._deadlines.settle(finished):
+                return timeout.recorded()
             interrupted = isinstance(finished.exception, KeyboardInterrupt)
             if interrupted:
                 result = replace(
@@ -434,6 +449,59 @@ class Engine:
     def _mark_started(self, fire: Fire, at: datetime) -> None:
         start = RunStart(fire.job_id, fire.scheduled_time, at)
         contained("recording a run's start", self.store.mark_runs_started, [start])
+
+    # -- timeouts ----------------------------------------------------------------------------
+
+    def _started(self, fire: Fire, at: datetime) -> None:
+        """An executor starts ``fire``'s call: note it, and start its timeout's clock."""
+        self._recorder.record_start(fire, at)
+        if fire.timeout is not None:
+            self._deadlines.arm(fire, at, self._time_out)
+
+    def _finished(self, finished: Finished) -> None:
+        """An executor reports how a fire ended: recorded, unless it timed out (or was
+        cancelled) before; a fire without a timeout is checked only while some run is
+        overdue, so the common case costs one attribute test."""
+        if (
+            finished.fire.timeout is not None or self._deadlines.overdue
+        ) and not self._deadlines.settle(finished):
+            return
+        self._recorder.record(finished)
+
+    def _time_out(self, fire: Fire, started: datetime) -> None:
+        """``fire``'s timeout ran out (on the timer thread): record it ``timed_out`` now,
+        which frees its ``max_instances`` slot cluster-wide, then let its executor stop it.
+
+        This and :meth:`_finished` are where a run's outcome is decided; a retry policy
+        deciding on ``timed_out`` belongs with the recording of either.
+        """
+        self._recorder.record(timed_out(fire, started, self._clock.now()))
+        executor = self._executors.get(fire.executor)
+        if executor is not None:
+            executor.cancel(fire)
+
+    def act_on_cancel_requests(self) -> None:
+        """Cancel the runs of this node that were asked to (``Store.request_cancel``, from
+        any node), as their timeout would: recorded ``cancelled`` now, then stopped as far
+        as their executor can. Called by the heartbeat."""
+        requested = self.store.cancel_requests(self.node_id)
+        for key in requested:
+            with self._lock:
+                entry = self._in_flight.get(key)
+            if entry is not None:
+                self._deadlines.end_now(entry[0], self._cancel_on_request)
+
+    def _cancel_on_request(self, fire: Fire, started: datetime | None) -> None:
+        self._recorder.record(cancelled_on_request(fire, started, self._clock.now()))
+        executor = self._executors.get(fire.executor)
+        if executor is not None:
+            contained("cancelling a run", executor.cancel, fire)
+
+    @property
+    def overdue_runs(self) -> int:
+        """Runs of this node that timed out but whose call still runs (threads cannot be
+        killed); each occupies a worker thread until it returns."""
+        return self._deadlines.overdue
 
     def add_claim_observer(self, observer: Callable[[float, int], None]) -> None:
         """Call ``observer(seconds, fires)`` after each claim transaction (for metrics).
@@ -690,6 +758,37 @@ class Engine:
                     finished_at=result.finished_at,
                 )
             )
+
+
+class _InlineTimeout:
+    """The timeout of one :meth:`Engine.run_inline` call, whose caller's thread runs the
+    job: at the deadline the run is recorded ``timed_out`` and cancelled (see
+    :func:`tickwork.current_run`); the call itself cannot be stopped."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.cancel = threading.Event()
+        self._outcome: Finished | None = None
+        self._done = threading.Event()
+
+    def started(self, fire: Fire, at: datetime) -> None:
+        self._engine._mark_started(fire, at)
+        if fire.timeout is not None:
+            self._engine._deadlines.arm(fire, at, self._expire)
+
+    def _expire(self, fire: Fire, started: datetime) -> None:
+        try:
+            self._outcome = timed_out(fire, started, self._engine._clock.now())
+            self.cancel.set()
+            self._engine.store.finish_runs([self._outcome.result])
+        finally:
+            self._done.set()
+
+    def recorded(self) -> Finished:
+        """The ``timed_out`` outcome, once the timer thread has written it."""
+        self._done.wait()
+        assert self._outcome is not None
+        return self._outcome
 
 
 def new_node_id() -> str:

@@ -53,6 +53,7 @@ class Beating(Protocol):
     def wake(self) -> None: ...
     def emit_event(self, event: SchedulerEvent) -> None: ...
     def abandon_orphans(self, older_than: float) -> None: ...
+    def act_on_cancel_requests(self) -> None: ...
 
 
 class Heartbeat:
@@ -111,6 +112,7 @@ class Heartbeat:
         self._last_beat = now
         if now < self._judge_after:
             return
+        engine.act_on_cancel_requests()
         lost = store.reap_dead_nodes(timeout)
         if any(run.rerun for run in lost):
             engine.wake()

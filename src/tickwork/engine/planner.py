@@ -168,5 +168,6 @@ def _plan_job(
                     scheduled_time=run_time,
                     misfire_grace_time=job.misfire_grace_time,
                     coalesced=coalesced,
+                    timeout=job.timeout,
                 )
             )

@@ -25,8 +25,11 @@ class AsyncIOExecutor(Executor):
     """Runs coroutine functions concurrently on a private event loop.
 
     Plain functions sent here run in the loop's default thread pool so they cannot block
-    the coroutines. The loop's thread is supervised: should anything escape a task and stop
-    the loop, the loop is run again with every other task still on it.
+    the coroutines. A run past its timeout is cancelled: a coroutine gets ``CancelledError``
+    at its next ``await``; a plain function's thread cannot be stopped and is only told
+    (:attr:`tickwork.CurrentRun.cancelled`). The loop's thread is supervised: should
+    anything escape a task and stop the loop, the loop is run again with every other task
+    still on it.
     """
 
     def __init__(self) -> None:
@@ -34,6 +37,10 @@ class AsyncIOExecutor(Executor):
         self._thread: threading.Thread | None = None
         self._context: ExecutionContext | None = None
         self._closing = False
+        # running fires: their task and cancel event (only fires with a timeout have one)
+        self._tasks: dict[
+            tuple[str, datetime], tuple[asyncio.Task[None], threading.Event | None]
+        ] = {}
 
     def start(self, context: ExecutionContext) -> None:
         self._context = context
@@ -64,14 +71,27 @@ class AsyncIOExecutor(Executor):
             if context.on_started is not None:
                 context.on_started(fire, at)
 
+        cancel = None if fire.timeout is None else threading.Event()
+        key = (fire.job_id, fire.scheduled_time)
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks[key] = (task, cancel)
         finished: Finished
         try:
             func = context.resolve(fire.func_ref)
             if inspect.iscoroutinefunction(func):
-                finished = await run_fire_async(fire, func, context.clock, on_started)
+                finished = await run_fire_async(
+                    fire, func, context.clock, on_started, cancel=cancel
+                )
             else:
                 finished = await asyncio.to_thread(
-                    run_fire, fire, func, context.clock, context.call_wrapper, on_started
+                    run_fire,
+                    fire,
+                    func,
+                    context.clock,
+                    context.call_wrapper,
+                    on_started,
+                    cancel=cancel,
                 )
         except asyncio.CancelledError as exc:  # this task itself was cancelled
             if self._closing and not started:
@@ -81,7 +101,19 @@ class AsyncIOExecutor(Executor):
             finished = failure(fire, started[0] if started else None, context.clock.now(), exc)
         except BaseException as exc:  # resolving failed
             finished = failure(fire, None, context.clock.now(), exc)
+        finally:
+            del self._tasks[key]
         context.on_finished(finished)
+
+    def cancel(self, fire: Fire) -> None:
+        """Cancel the fire's task (from the node's timer thread) and tell the run."""
+        running = self._tasks.get((fire.job_id, fire.scheduled_time))
+        loop = self._loop
+        if running is not None and loop is not None:
+            task, cancel = running
+            if cancel is not None:
+                cancel.set()
+            loop.call_soon_threadsafe(task.cancel)
 
     def shutdown(self, wait: bool = True) -> None:
         loop, thread = self._loop, self._thread

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -11,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from tickwork.clock import Clock
-from tickwork.exceptions import ConfigurationError
+from tickwork.exceptions import ConfigurationError, RunCancelledError, RunTimedOutError
+from tickwork.executors import current
 from tickwork.run import Outcome, RunResult
 from tickwork.store.base import Fire
 from tickwork.supervision import Health, describe
@@ -67,6 +69,17 @@ class Executor(ABC):
     @abstractmethod
     def shutdown(self, wait: bool = True) -> None: ...
 
+    @abstractmethod
+    def cancel(self, fire: Fire) -> None:
+        """Stop a running fire whose timeout ran out (or that was cancelled on request), as
+        far as this executor can.
+
+        Called once, after the run was recorded ``timed_out`` (or ``cancelled``);
+        whatever the fire reports afterwards is logged, not recorded. At least the run's
+        :attr:`tickwork.CurrentRun.cancelled` must become true. Must be quick and must not
+        raise.
+        """
+
 
 def late_by(fire: Fire, now: datetime) -> float | None:
     """Seconds past the grace time, or None when the fire may still start."""
@@ -116,12 +129,16 @@ def run_fire(
     clock: Clock,
     call_wrapper: Callable[[Callable[[], Any]], Any] | None = None,
     on_started: StartedCallback | None = None,
+    *,
+    cancel: threading.Event | None = None,
 ) -> Finished:
     """Call the job's function for one fire and describe how it went.
 
     The grace time is judged here, when a worker is about to start the call, as APScheduler
     does: a fire stuck behind busy workers for too long is missed, not run late. Whatever
     the function raises (``SystemExit`` included) is the run's failure, not the worker's.
+    During the call the fire is :func:`tickwork.current_run`, cancelled when ``cancel`` is
+    set.
     """
     started = clock.now()
     lateness = late_by(fire, started)
@@ -129,6 +146,7 @@ def run_fire(
         return _too_late(fire, started, lateness)
     if on_started is not None:
         on_started(fire, started)
+    token = current.enter(fire, cancel)
     try:
         if call_wrapper is None:
             retval = func(*fire.args, **fire.kwargs)
@@ -136,6 +154,8 @@ def run_fire(
             retval = call_wrapper(lambda: func(*fire.args, **fire.kwargs))
     except BaseException as exc:
         return failure(fire, started, clock.now(), exc)
+    finally:
+        current.leave(token)
     return success(fire, started, clock.now(), retval)
 
 
@@ -144,6 +164,8 @@ async def run_fire_async(
     func: Callable[..., Any],
     clock: Clock,
     on_started: StartedCallback | None = None,
+    *,
+    cancel: threading.Event | None = None,
 ) -> Finished:
     """:func:`run_fire` for coroutine functions, awaited on the caller's event loop.
 
@@ -155,11 +177,40 @@ async def run_fire_async(
         return _too_late(fire, started, lateness)
     if on_started is not None:
         on_started(fire, started)
+    token = current.enter(fire, cancel)
     try:
         retval = await func(*fire.args, **fire.kwargs)
     except BaseException as exc:
         return failure(fire, started, clock.now(), exc)
+    finally:
+        current.leave(token)
     return success(fire, started, clock.now(), retval)
+
+
+def timed_out(fire: Fire, started: datetime, now: datetime) -> Finished:
+    """A fire whose call was still going when its timeout ran out (``fire.timeout`` set)."""
+    assert fire.timeout is not None
+    return _ended_early(fire, started, now, RunTimedOutError(fire.job_id, fire.timeout))
+
+
+def cancelled_on_request(fire: Fire, started: datetime | None, now: datetime) -> Finished:
+    """A fire cancelled on request (see ``Store.request_cancel``) before it ended."""
+    return _ended_early(fire, started, now, RunCancelledError(fire.job_id))
+
+
+def _ended_early(
+    fire: Fire, started: datetime | None, now: datetime, exc: RunTimedOutError | RunCancelledError
+) -> Finished:
+    outcome = Outcome.TIMED_OUT if isinstance(exc, RunTimedOutError) else Outcome.CANCELLED
+    result = RunResult(
+        job_id=fire.job_id,
+        scheduled_time=fire.scheduled_time,
+        outcome=outcome,
+        started_at=started,
+        finished_at=now,
+        error=str(exc),
+    )
+    return Finished(fire, result, exception=exc)
 
 
 def success(fire: Fire, started: datetime, finished: datetime, retval: Any) -> Finished:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import threading
 from concurrent.futures import ThreadPoolExecutor as _Pool
+from datetime import datetime
 
 from tickwork.executors.base import (
     ExecutionContext,
@@ -22,12 +24,18 @@ class ThreadPoolExecutor(Executor):
 
     A coroutine function scheduled here is run to completion with :func:`asyncio.run` in
     its worker thread, so async jobs work without configuring an event loop.
+
+    A thread cannot be killed: a run past its timeout is recorded ``timed_out`` and
+    cancelled (:attr:`tickwork.CurrentRun.cancelled`), but its thread stays busy until the
+    call returns, so size the pool for the runs that ignore cancellation.
     """
 
     def __init__(self, max_workers: int = 10) -> None:
         self.max_workers = check_max_workers(max_workers)
         self._pool: _Pool | None = None
         self._context: ExecutionContext | None = None
+        # cancel events of running fires that have a timeout (only those)
+        self._cancels: dict[tuple[str, datetime], threading.Event] = {}
 
     def start(self, context: ExecutionContext) -> None:
         self._context = context
@@ -59,9 +67,33 @@ class ThreadPoolExecutor(Executor):
             def func(*args: object, **kwargs: object) -> object:
                 return asyncio.run(coroutine_function(*args, **kwargs))
 
-        context.on_finished(
-            run_fire(fire, func, context.clock, context.call_wrapper, context.on_started)
-        )
+        if fire.timeout is None:
+            finished = run_fire(fire, func, context.clock, context.call_wrapper, context.on_started)
+        else:
+            key = (fire.job_id, fire.scheduled_time)
+            cancel = self._cancels[key] = threading.Event()
+            try:
+                finished = run_fire(
+                    fire,
+                    func,
+                    context.clock,
+                    context.call_wrapper,
+                    context.on_started,
+                    cancel=cancel,
+                )
+            finally:
+                del self._cancels[key]
+        context.on_finished(finished)
+
+    def cancel(self, fire: Fire) -> None:
+        """Tell the run it is cancelled; the thread goes on until the call returns.
+
+        Only runs with a timeout carry the flag (so that the others cost nothing): a run
+        without one, cancelled on request, is recorded but not told.
+        """
+        cancel = self._cancels.get((fire.job_id, fire.scheduled_time))
+        if cancel is not None:
+            cancel.set()
 
     def shutdown(self, wait: bool = True) -> None:
         if self._pool is not None:

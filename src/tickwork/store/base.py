@@ -45,6 +45,8 @@ class Fire:
     scheduled_time: datetime
     misfire_grace_time: float | None
     coalesced: int = 0
+    #: The job's ``timeout`` when it was claimed: seconds the call may take, or None.
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +289,16 @@ class Store(ABC):
         ``next_run_time`` forward. Such a one-shot job is kept (with no next run time)
         until its run ends, so there is a job to run again.
         """
+
+    @abstractmethod
+    def request_cancel(self, job_id: str, scheduled_time: datetime) -> bool:
+        """Ask the node running the run (job id, scheduled time) to cancel it, as its
+        timeout would; False when no such run is running. The node acts on its next
+        heartbeat (see :meth:`cancel_requests`)."""
+
+    @abstractmethod
+    def cancel_requests(self, node_id: str) -> list[tuple[str, datetime]]:
+        """The node's running runs (job id, scheduled time) that were asked to cancel."""
 
     @abstractmethod
     def abandon_runs(

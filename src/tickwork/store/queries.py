@@ -363,6 +363,28 @@ def mark_nodes_dead(node_ids: Collection[str], now: datetime) -> Update:
     )
 
 
+def request_cancel(job_id: str, scheduled_time: datetime, now: datetime) -> Update:
+    return (
+        update(runs_table)
+        .where(
+            runs.job_id == job_id,
+            runs.scheduled_time == literal(scheduled_time, UTCDateTime),
+            runs.outcome == _RUNNING,
+        )
+        .values(cancel_requested_at=now)
+    )
+
+
+def select_cancel_requests(node_id: str) -> Select[Any]:
+    """The node's running runs asked to cancel (a probe of the partial index on running
+    runs, so cheap enough for every heartbeat)."""
+    return select(runs.job_id, runs.scheduled_time).where(
+        runs.outcome == _RUNNING,
+        runs.node_id == node_id,
+        runs.cancel_requested_at.is_not(None),
+    )
+
+
 def select_unfinished_runs_of(node_ids: Collection[str]) -> Select[Any]:
     return (
         select(runs.job_id, runs.scheduled_time, runs.node_id, jobs.rerun_lost)

@@ -72,6 +72,7 @@ jobs_table = Table(
     Column("coalesce", Boolean, nullable=False),
     Column("max_instances", Integer, nullable=False),
     Column("rerun_lost", Boolean, nullable=False),
+    Column("timeout", Float, nullable=True),
     Column("next_run_time", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -98,6 +99,8 @@ runs_table = Table(
     Column("error", Text, nullable=True),
     Column("traceback", Text, nullable=True),
     Column("coalesced", Integer, nullable=False, server_default=text("0")),
+    #: Set on a running run to ask its node to cancel it (see ``Store.request_cancel``).
+    Column("cancel_requested_at", UTCDateTime, nullable=True),
     UniqueConstraint("job_id", "scheduled_time", name="uq_tickwork_runs_job_scheduled"),
     Index("ix_tickwork_runs_job_id_id", "job_id", "id"),
     Index("ix_tickwork_runs_claimed_at", "claimed_at"),

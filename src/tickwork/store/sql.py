@@ -630,6 +630,19 @@ class SQLStore(Store):
         return lost
 
     @retry_on_disconnect
+    def request_cancel(self, job_id: str, scheduled_time: datetime) -> bool:
+        with self._transaction() as conn:
+            now = self._current_time(conn)
+            asked: int = conn.execute(q.request_cancel(job_id, scheduled_time, now)).rowcount
+        return asked == 1
+
+    @retry_on_disconnect
+    def cancel_requests(self, node_id: str) -> list[tuple[str, datetime]]:
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(q.select_cancel_requests(node_id)).all()
+        return [(row.job_id, row.scheduled_time) for row in rows]
+
+    @retry_on_disconnect
     def abandon_runs(
         self, node_id: str, runs: Sequence[tuple[str, datetime]], reason: str
     ) -> list[LostRun]:
@@ -784,6 +797,7 @@ def _manual_fire(row: Row[Any], scheduled_time: datetime) -> Fire:
         executor=row.executor,
         scheduled_time=scheduled_time,
         misfire_grace_time=None,
+        timeout=row.timeout,
     )
 
 

@@ -6,6 +6,7 @@ import { absolute, age, duration, relative, triggerSummary } from "./format.js";
 
 const OUTCOME_KINDS = {
   succeeded: "ok", failed: "bad", running: "info", missed: "warn", lost: "warn", interrupted: "warn",
+  timed_out: "bad", cancelled: "warn",
 };
 const parts = new WeakMap();
 
