@@ -18,10 +18,10 @@ The rules of the reconciliation, which are the product's documented behaviour:
   without a record, and fires claimed ahead still run. So fire times from the job's
   latest run before the edit to ``claim_ahead`` after its end may or may not have rows,
   of either trigger. A paused job has no rows after that window and before its resume.
-- Rows off the trigger's grid are a ``next_run_time`` the test set (its exact time), or
-  a rerun of a ``rerun_lost`` job after a lost run (at most one per lost run; a run of
-  a frozen node is lost when the node is declared dead, and reports its real outcome
-  when the node wakes).
+- A ``next_run_time`` the test sets moves the job's grid: it fires then and every
+  interval after it. Rows off the grid are such a time, or a rerun of a ``rerun_lost``
+  job after a lost run (at most one per lost run; a run of a frozen node is lost when
+  the node is declared dead, and reports its real outcome when the node wakes).
 - An execution whose run row is ``lost`` is allowed only on a node killed with -9: the
   call ended but its outcome died with the process.
 - Two executions of a ``max_instances=1`` job overlap only when the earlier one ran on a
@@ -121,8 +121,9 @@ def specs(rng: random.Random) -> list[Spec]:
 class Timeline:
     """What the test did to one job, in epoch seconds."""
 
-    #: (from, to, seconds): the trigger in force; consecutive ones overlap at an edit.
-    epochs: list[tuple[float, float, int]]
+    #: (from, to, seconds, grid origin): the trigger in force; consecutive ones overlap at
+    #: an edit. An explicit next_run_time moves the grid's origin to it.
+    epochs: list[tuple[float, float, int, float]]
     #: Windows whose fire times may or may not have rows.
     optional: list[tuple[float, float]] = field(default_factory=list)
     #: Windows in which no row may fall (the inside of a pause).
@@ -132,10 +133,12 @@ class Timeline:
     #: When the pause in force began and its request ended.
     paused: tuple[float, float] | None = None
 
-    def reschedule(self, since: float, started: float, ended: float, seconds: int) -> None:
-        begun, _, old = self.epochs[-1]
-        self.epochs[-1] = (begun, ended + SLACK, old)
-        self.epochs.append((started, math.inf, seconds))
+    def reschedule(
+        self, since: float, started: float, ended: float, seconds: int, origin: float
+    ) -> None:
+        begun, _, old, old_origin = self.epochs[-1]
+        self.epochs[-1] = (begun, ended + SLACK, old, old_origin)
+        self.epochs.append((started, math.inf, seconds, origin))
         self.optional.append((since, ended + SLACK))
 
     @property
@@ -218,7 +221,7 @@ class Faults:
         self.log = log
         self.origin = origin
         self.timelines = {
-            job_id: Timeline([(origin.timestamp(), math.inf, spec.seconds)])
+            job_id: Timeline([(origin.timestamp(), math.inf, spec.seconds, origin.timestamp())])
             for job_id, spec in jobs.items()
         }
         self.done: Counter[str] = Counter()
@@ -326,17 +329,18 @@ class Faults:
         self.admin.reschedule_job(
             job_id, trigger="interval", seconds=seconds, start_date=self.origin
         )
-        timeline.reschedule(since, started, time.time(), seconds)
+        timeline.reschedule(since, started, time.time(), seconds, self.origin.timestamp())
 
     def re_add(self) -> None:
         job_id = self.active_job()
         timeline = self.timelines[job_id]
         spec = self.jobs[job_id]
         since = self.unclaimed_since(job_id)
+        started = time.time()
         Spec(**{**spec.__dict__, "seconds": timeline.seconds}).add(
             self.admin, self.log, self.origin, replace=True
         )
-        timeline.optional.append((since, time.time() + SLACK))
+        timeline.reschedule(since, started, time.time(), timeline.seconds, self.origin.timestamp())
 
     def patch_past(self) -> None:
         job_id = self.active_job()
@@ -345,7 +349,8 @@ class Faults:
         timeline.patched.append(moment)
         since = self.unclaimed_since(job_id)
         self.admin.modify_job(job_id, next_run_time=datetime.fromtimestamp(moment, UTC))
-        timeline.optional.append((since, time.time()))
+        # The job fires at ``moment`` and every interval after it: a grid from there.
+        timeline.reschedule(min(since, moment), moment, time.time(), timeline.seconds, moment)
 
     def unclaimed_since(self, job_id: str) -> float:
         """From when the job's fire times may be unclaimed (its latest run's time, or
@@ -421,8 +426,8 @@ def reconcile(
     times = [run.scheduled_time.timestamp() for run in rows]
     on_grid = {
         key(moment)
-        for begun, ended, seconds in timeline.epochs
-        for moment in grid(seconds, origin, begun, min(ended, until + STOP_MARGIN + 10))
+        for begun, ended, seconds, start in timeline.epochs
+        for moment in grid(seconds, start, begun, min(ended, until + STOP_MARGIN + 10))
     }
     covered: set[int] = set()
     for index, run in enumerate(rows):
@@ -430,17 +435,17 @@ def reconcile(
             continue
         previous = times[index - 1] if index else -math.inf
         moment = times[index]
-        seconds = next(
-            s for b, e, s in reversed(timeline.epochs) if b - SLACK <= moment <= e + SLACK
+        seconds, start = next(
+            (s, o) for b, e, s, o in reversed(timeline.epochs) if b - SLACK <= moment <= e + SLACK
         )
-        before = [t for t in grid(seconds, origin, previous, moment) if previous < t < moment]
+        before = [t for t in grid(seconds, start, previous, moment) if previous < t < moment]
         stands_for = before[-run.coalesced :]
         covered.update(key(t) for t in stands_for)
         if run.coalesced - len(stands_for) > 1:
             problems.append(f"{run.scheduled_time} coalesced {run.coalesced}, gap {before}")
     present = {key(t) for t in times}
-    for begun, ended, seconds in timeline.epochs:
-        for moment in grid(seconds, origin, max(begun, origin), min(ended, until)):
+    for begun, ended, seconds, start in timeline.epochs:
+        for moment in grid(seconds, start, max(begun, origin), min(ended, until)):
             if within(moment, timeline.optional):
                 continue
             required += 1
