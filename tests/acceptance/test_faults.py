@@ -389,7 +389,7 @@ def within(moment: float, windows: list[tuple[float, float]]) -> bool:
 
 def grid(seconds: int, origin: float, start: float, end: float) -> list[float]:
     """Fire times of an interval trigger from ``origin`` in [start, end]."""
-    first = max(0, math.ceil((start - origin) / seconds))
+    first = 0 if start <= origin else math.ceil((start - origin) / seconds)
     times = []
     moment = origin + first * seconds
     while moment <= end:

