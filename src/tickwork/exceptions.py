@@ -180,6 +180,11 @@ class SchedulerStateError(TickworkError):
     """The scheduler is not in a state that allows the call (start twice, shut down twice)."""
 
 
+class JobNotBoundError(SchedulerStateError):
+    """A :class:`~tickwork.job.Job` method needs the scheduler the job came from, and this
+    job was built elsewhere (by hand, by the store, by ``dataclasses.replace``)."""
+
+
 class MaxInstancesReachedError(SchedulerStateError):
     """A manual run was refused: the job already has ``max_instances`` runs running,
     counted across the cluster."""

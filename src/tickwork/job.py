@@ -12,13 +12,13 @@ adding a field here (plus its column, migration and behaviour).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime
 from enum import Enum
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from tickwork.exceptions import InvalidJobError
+from tickwork.exceptions import InvalidJobError, JobNotBoundError, TickworkError
 from tickwork.jobvalues import Boolean, Integer, Seconds, Text, Value
 from tickwork.limits import (
     MAX_ARGUMENTS_BYTES,
@@ -28,6 +28,7 @@ from tickwork.limits import (
     check_json_shape,
 )
 from tickwork.triggers import Trigger
+from tickwork.triggers._time import datetime_repr
 
 
 class Role(Enum):
@@ -76,8 +77,44 @@ def _option(value: Value, *, defaulted: bool = True, label: str = "") -> dict[st
     return _meta(Role.OPTION, value=value, defaulted=defaulted, label=label)
 
 
+class Resolver(Protocol):
+    """Turns a stored reference into its callable (:class:`tickwork.tasks.TaskRegistry`)."""
+
+    def resolve(self, ref: str) -> Callable[..., Any]: ...
+
+
+class JobOwner(Protocol):
+    """What a bound :class:`Job`'s methods call: the scheduler it came from."""
+
+    @property
+    def registry(self) -> Resolver: ...
+
+    def modify_job(self, job_id: str, jobstore: str | None = None, **changes: Any) -> Job: ...
+
+    def reschedule_job(
+        self, job_id: str, jobstore: str | None = None, trigger: Any = None, **trigger_args: Any
+    ) -> Job: ...
+
+    def pause_job(self, job_id: str, jobstore: str | None = None) -> Job: ...
+
+    def resume_job(self, job_id: str, jobstore: str | None = None) -> Job: ...
+
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None: ...
+
+
+class _Bindable:
+    """Holds the one slot that is not a field: the scheduler a job was returned by.
+
+    Being no dataclass field, it stays out of ``fields(Job)`` and so out of
+    :data:`FIELDS`, the store row, the JSON, ``==`` and ``dataclasses.replace`` (whose
+    copies are unbound); being a slot, binding costs one attribute write per job.
+    """
+
+    __slots__ = ("_owner",)
+
+
 @dataclass(frozen=True, slots=True)
-class Job:
+class Job(_Bindable):
     """A scheduled job.
 
     ``next_run_time`` is ``None`` while the job is paused, as in APScheduler.
@@ -87,6 +124,11 @@ class Job:
     Construction does not validate, so loading thousands of stored rows stays cheap;
     everything that builds a job from outside input goes through :func:`validate_job`
     (:mod:`tickwork.jobbuild`, :meth:`evolve`).
+
+    A job is a snapshot: its fields never change. The methods APScheduler's ``Job`` has
+    (:meth:`modify`, :meth:`reschedule`, :meth:`pause`, :meth:`resume`, :meth:`remove`,
+    :attr:`func`) work on jobs the scheduler returned (they are *bound* to it) and return
+    the job as stored after the change, where APScheduler returns ``self``.
     """
 
     id: str = field(metadata=_meta(Role.IDENTITY))
@@ -116,6 +158,66 @@ class Job:
         return False
 
     @property
+    def func(self) -> Callable[..., Any]:
+        """The callable, resolved through the scheduler's tasks: a registered task's name
+        or a ``module:qualname`` reference.
+
+        :raises JobNotBoundError: the job did not come from a scheduler.
+        :raises InvalidJobError: the reference no longer resolves (its module is gone,
+            fails to import, or no longer defines an accepted callable of that name).
+        """
+        owner = self._bound("func")
+        try:
+            return owner.registry.resolve(self.func_ref)
+        except TickworkError as exc:
+            raise InvalidJobError(
+                f"job {self.id!r}: func {self.func_ref!r} cannot be resolved: {exc}",
+                field="func",
+            ) from exc
+
+    def modify(self, **changes: Any) -> Job:
+        """:meth:`Scheduler.modify_job <tickwork.Scheduler.modify_job>` of this job."""
+        return self._bound("modify").modify_job(self.id, **changes)
+
+    def reschedule(self, trigger: Any, **trigger_args: Any) -> Job:
+        """:meth:`Scheduler.reschedule_job <tickwork.Scheduler.reschedule_job>` of this
+        job."""
+        return self._bound("reschedule").reschedule_job(self.id, None, trigger, **trigger_args)
+
+    def pause(self) -> Job:
+        """:meth:`Scheduler.pause_job <tickwork.Scheduler.pause_job>` of this job."""
+        return self._bound("pause").pause_job(self.id)
+
+    def resume(self) -> Job:
+        """:meth:`Scheduler.resume_job <tickwork.Scheduler.resume_job>` of this job."""
+        return self._bound("resume").resume_job(self.id)
+
+    def remove(self) -> None:
+        """:meth:`Scheduler.remove_job <tickwork.Scheduler.remove_job>` of this job."""
+        self._bound("remove").remove_job(self.id)
+
+    def _bound(self, method: str) -> JobOwner:
+        owner: JobOwner | None = getattr(self, "_owner", None)
+        if owner is None:
+            raise JobNotBoundError(
+                f"job {self.id!r}.{method} needs the scheduler the job came from; this Job "
+                "was built elsewhere: get it from the scheduler (scheduler.get_job(id)), or "
+                "call the scheduler's method of that name with the job's id"
+            )
+        return owner
+
+    def __repr__(self) -> str:
+        return f"<Job (id={self.id} name={self.name})>"
+
+    def __str__(self) -> str:
+        status = (
+            f"next run at: {datetime_repr(self.next_run_time)}"
+            if self.next_run_time is not None
+            else "paused"
+        )
+        return f"{self.name} (trigger: {self.trigger}, {status})"
+
+    @property
     def paused(self) -> bool:
         return self.next_run_time is None
 
@@ -128,6 +230,15 @@ class Job:
         data = {spec.key: _plain(getattr(self, spec.attr)) for spec in FIELDS}
         data["trigger"] = self.trigger.to_dict()
         return data
+
+
+def bind(job: Job, owner: JobOwner) -> Job:
+    """Return ``job``, bound to the scheduler that returns it, so its methods work.
+
+    The one write to a frozen job, made before anyone else sees it; see :class:`_Bindable`.
+    """
+    object.__setattr__(job, "_owner", owner)
+    return job
 
 
 @dataclass(frozen=True, slots=True)

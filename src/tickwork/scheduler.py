@@ -29,7 +29,7 @@ from tickwork.exceptions import (
     SchedulerStateError,
 )
 from tickwork.executors import Executor, ThreadPoolExecutor, build_executor
-from tickwork.job import Job
+from tickwork.job import Job, bind
 from tickwork.jobbuild import JobBuilder, check_job_defaults
 from tickwork.node import Node, SchedulerState
 from tickwork.run import Outcome, Run
@@ -360,7 +360,7 @@ class Scheduler:
         self.store.add_jobs([job], replace_existing=replace_existing)
         self._engine.wake_for(job.next_run_time)
         self._emit(JobEvent(EVENT_JOB_ADDED, job_id=job.id))
-        return job
+        return bind(job, self)
 
     def add_jobs(
         self, specs: Iterable[Mapping[str, Any]], *, replace_existing: bool = False
@@ -377,22 +377,23 @@ class Scheduler:
         if self._wants(EVENT_JOB_ADDED):
             for job in jobs:
                 self._emit(JobEvent(EVENT_JOB_ADDED, job_id=job.id))
-        return jobs
+        return [bind(job, self) for job in jobs]
 
     def get_job(self, job_id: str, jobstore: str | None = None) -> Job | None:
         """The job, or None when there is no such job (as APScheduler)."""
         _check_jobstore(jobstore)
         self._ensure_store()
         try:
-            return self.store.get_job(job_id)
+            job = self.store.get_job(job_id)
         except KeyError:
             return None
+        return bind(job, self)
 
     def get_jobs(self, jobstore: str | None = None, pending: bool | None = None) -> list[Job]:
         """Every job, by next run time (paused last). Use :meth:`iter_jobs` for big stores."""
         _check_jobstore(jobstore)
         self._ensure_store()
-        return self.store.get_jobs()
+        return [bind(job, self) for job in self.store.get_jobs()]
 
     def iter_jobs(self, page_size: int = 1000, after: str | None = None) -> Iterator[Job]:
         """Every job by id, fetched a page at a time so memory stays flat.
@@ -402,7 +403,8 @@ class Scheduler:
         self._ensure_store()
         while True:
             page = self.store.get_jobs(after=after, limit=page_size, order="id")
-            yield from page
+            for job in page:
+                yield bind(job, self)
             if len(page) < page_size:
                 return
             after = page[-1].id
@@ -459,7 +461,7 @@ class Scheduler:
         job = self.store.update_job(job_id, change)
         self._engine.wake_for(job.next_run_time)
         self._emit(JobEvent(EVENT_JOB_MODIFIED, job_id=job_id))
-        return job
+        return bind(job, self)
 
     def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
         _check_jobstore(jobstore)
@@ -471,7 +473,7 @@ class Scheduler:
         _check_jobstore(jobstore)
         self._ensure_store()
         self.store.remove_all_jobs()
-        self._emit(SchedulerEvent(EVENT_ALL_JOBS_REMOVED))
+        self._emit(SchedulerEvent(EVENT_ALL_JOBS_REMOVED, alias=jobstore))
 
     def run_job(self, job_id: str, jobstore: str | None = None) -> Job:
         """Run the job now, outside its schedule, recorded in history.
@@ -488,7 +490,7 @@ class Scheduler:
             self._engine.submit(self.store.start_manual_run(job_id, self.node_id))
         else:
             self._engine.run_inline(job_id)
-        return job
+        return bind(job, self)
 
     # -- history -----------------------------------------------------------------------------
 
