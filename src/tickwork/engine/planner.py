@@ -170,3 +170,5 @@ def _plan_job(
                     coalesced=coalesced,
                 )
             )
+    if plan.next_run_times[job.id] is None and not job.rerun_lost:
+        plan.removed.append(job.id)
