@@ -48,3 +48,7 @@ DEAD
 
 # Counts scrypt checks so tests can observe the verified-password cache (server/auth.py)
 hash_checks
+
+# Public API: APScheduler 3's Job methods (tickwork.job.Job), called by user code
+modify
+reschedule

@@ -87,7 +87,8 @@ def test_job_methods_behave_as_apschedulers(
     ours = scheduler.add_job(id="j", func=jobs.record, trigger="interval", seconds=100)
     ours = ours.modify(name="tick")
     assert repr(ours) == repr(theirs) == "<Job (id=j name=tick)>"
-    assert ours.func is theirs.func is jobs.record
+    assert ours.func == jobs.record
+    assert theirs.func == jobs.record
 
     steps: list[tuple[str, Callable[[Any], Any]]] = [
         ("pause", lambda job: job.pause()),
@@ -107,7 +108,7 @@ def test_job_methods_behave_as_apschedulers(
     assert str(ours.trigger) == str(theirs.trigger) == "interval[0:00:50]"
 
     assert theirs.remove() is None
-    assert ours.remove() is None
+    ours.remove()
     assert oracle.get_job("j") is None
     assert scheduler.get_job("j") is None
 
@@ -151,7 +152,7 @@ def test_an_unbound_job_names_what_is_missing(scheduler: Scheduler) -> None:
         lambda: unbound.func,
     ]
     for call in calls:
-        with pytest.raises(JobNotBoundError, match="'a'.* needs the scheduler"):
+        with pytest.raises(JobNotBoundError, match=r"'a'\.\w+ needs the scheduler"):
             call()
     assert scheduler.get_job("a") == job  # nothing changed
 
@@ -175,7 +176,7 @@ def test_func_of_a_job_whose_module_is_gone_or_no_longer_defines_it(
         job = reader.get_job(name)
         assert job is not None
         with pytest.raises(InvalidJobError, match=f"job '{name}': func 'fidelity_{name}:work'"):
-            job.func
+            _ = job.func
     # the others keep working: listing, editing and removing need no callable
     assert [job.id for job in reader.get_jobs()] == ["gone", "moved"]
     gone = reader.get_job("gone")
@@ -189,7 +190,7 @@ def test_api_events_match_apschedulers(oracle: BackgroundScheduler, scheduler: S
     oracle.start(paused=True)
     scheduler.start(paused=True)
     theirs, ours = record_events(oracle), record_events(scheduler)
-    for target, events in ((oracle, theirs), (scheduler, ours)):
+    for target in (oracle, scheduler):
         kwargs: dict[str, Any] = {"func": jobs.record, "trigger": "interval", "seconds": 100}
         job = target.add_job(id="j", **kwargs)
         target.add_job(id="k", replace_existing=True, **kwargs)

@@ -64,11 +64,12 @@ class ClaimPlan:
 
     ``next_run_times`` maps each due job to its new next run time (``None``: the trigger is
     exhausted). ``removed`` lists those of them the claim deletes: all but the jobs with
-    ``rerun_lost``, which stay (paused) in case their last run is lost. ``fires`` become ``running`` rows, ``skipped`` become
-    ``missed`` rows carrying the reason. ``coalesced`` maps a job to the number of earlier
-    fire times its one run (fired or skipped) of this claim stands for. ``broken`` maps
-    jobs that could not be planned to the reason: they are marked broken and left
-    unscheduled, and the rest of the batch goes on.
+    ``rerun_lost``, which stay (paused) in case their last run is lost. ``fires`` become
+    ``running`` rows, ``skipped`` become ``missed`` rows carrying the reason.
+    ``coalesced`` maps a job to the number of earlier fire times its one run (fired or
+    skipped) of this claim stands for. ``broken`` maps jobs that could not be planned to
+    the reason: they are marked broken and left unscheduled, and the rest of the batch
+    goes on.
     """
 
     next_run_times: dict[str, datetime | None] = field(default_factory=dict)
