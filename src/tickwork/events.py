@@ -6,7 +6,7 @@ of an API method), as in APScheduler; they should be quick and must not raise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -49,9 +49,13 @@ class JobEvent(SchedulerEvent):
 
 @dataclass(frozen=True, slots=True)
 class JobSubmissionEvent(JobEvent):
-    """A job's fire was handed to an executor (or refused by ``max_instances``)."""
+    """A job's fire was handed to an executor (or refused by ``max_instances``).
 
-    scheduled_run_times: tuple[datetime, ...] = ()
+    ``scheduled_run_times`` is a list, as in APScheduler; tickwork submits each fire time
+    on its own, so it holds one.
+    """
+
+    scheduled_run_times: list[datetime] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

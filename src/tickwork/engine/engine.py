@@ -24,7 +24,9 @@ from tickwork.events import (
     EVENT_JOB_EXECUTED,
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
+    EVENT_JOB_REMOVED,
     EVENT_JOB_SUBMITTED,
+    JobEvent,
     JobExecutionEvent,
     JobSubmissionEvent,
     SchedulerEvent,
@@ -662,7 +664,7 @@ class Engine:
                         JobSubmissionEvent(
                             EVENT_JOB_MAX_INSTANCES,
                             job_id=skip.job_id,
-                            scheduled_run_times=(skip.scheduled_time,),
+                            scheduled_run_times=[skip.scheduled_time],
                         )
                     )
                 else:
@@ -673,6 +675,10 @@ class Engine:
                             scheduled_run_time=skip.scheduled_time,
                         )
                     )
+        if plan.removed and self._wants(EVENT_JOB_REMOVED):
+            # the claim deleted these jobs, their triggers exhausted, as APScheduler does
+            for job_id in plan.removed:
+                self.emit_event(JobEvent(EVENT_JOB_REMOVED, job_id=job_id))
 
     def submit(self, fire: Fire) -> None:
         """Hand one claimed fire to its executor; never raises.
@@ -696,7 +702,7 @@ class Engine:
                     JobSubmissionEvent(
                         EVENT_JOB_SUBMITTED,
                         job_id=fire.job_id,
-                        scheduled_run_times=(fire.scheduled_time,),
+                        scheduled_run_times=[fire.scheduled_time],
                     )
                 )
             executor.submit(fire)

@@ -171,3 +171,5 @@ def _plan_job(
                     timeout=job.timeout,
                 )
             )
+    if plan.next_run_times[job.id] is None and not job.rerun_lost:
+        plan.removed.append(job.id)

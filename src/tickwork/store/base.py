@@ -65,11 +65,13 @@ class ClaimPlan:
     """What the engine decided for a batch of due jobs; applied by the store atomically.
 
     ``next_run_times`` maps each due job to its new next run time (``None``: the trigger is
-    exhausted and the job is removed). ``fires`` become ``running`` rows, ``skipped`` become
-    ``missed`` rows carrying the reason. ``coalesced`` maps a job to the number of earlier
-    fire times its one run (fired or skipped) of this claim stands for. ``broken`` maps
-    jobs that could not be planned to the reason: they are marked broken and left
-    unscheduled, and the rest of the batch goes on.
+    exhausted). ``removed`` lists those of them the claim deletes: all but the jobs with
+    ``rerun_lost``, which stay (paused) in case their last run is lost. ``fires`` become
+    ``running`` rows, ``skipped`` become ``missed`` rows carrying the reason.
+    ``coalesced`` maps a job to the number of earlier fire times its one run (fired or
+    skipped) of this claim stands for. ``broken`` maps jobs that could not be planned to
+    the reason: they are marked broken and left unscheduled, and the rest of the batch
+    goes on.
     """
 
     next_run_times: dict[str, datetime | None] = field(default_factory=dict)
@@ -77,6 +79,7 @@ class ClaimPlan:
     skipped: list[Skip] = field(default_factory=list)
     coalesced: dict[str, int] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
 
 
 #: Given the due jobs, the claim's "now" and its horizon (now + look-ahead), decide what

@@ -366,8 +366,7 @@ class SQLStore(Store):
                 due, unreadable = _decode_due_jobs(rows, running)
                 plan = planner(due, claim_time, horizon)
                 plan.broken.update(unreadable)
-                rerun_lost = {job.id: job.rerun_lost for job in due}
-                self._apply_plan(conn, plan, node_id, claim_time, rerun_lost)
+                self._apply_plan(conn, plan, node_id, claim_time)
             if len(rows) == limit:
                 return ClaimResult(plan, pause, batch_full=True)
             earliest = conn.execute(q.select_earliest_next_run_time()).scalar()
@@ -380,7 +379,6 @@ class SQLStore(Store):
         plan: ClaimPlan,
         node_id: str,
         now: datetime,
-        rerun_lost: dict[str, bool],
     ) -> None:
         if plan.broken:
             self._mark_broken(conn, plan.broken, now)
@@ -391,14 +389,18 @@ class SQLStore(Store):
         ]
         if advanced:
             self._set_next_run_times(conn, advanced)
-        finished = [job_id for job_id, moment in plan.next_run_times.items() if moment is None]
-        keep = [job_id for job_id in finished if rerun_lost.get(job_id)]
+        removed = set(plan.removed)
+        keep = [
+            job_id
+            for job_id, moment in plan.next_run_times.items()
+            if moment is None and job_id not in removed
+        ]
         if keep:  # one-shot jobs whose run may have to run again if lost
             conn.execute(
                 q.update_next_run_times(), [{"b_id": i, "b_next_run_time": None} for i in keep]
             )
-        if len(keep) < len(finished):
-            conn.execute(q.delete_jobs([i for i in finished if not rerun_lost.get(i)]))
+        if plan.removed:
+            conn.execute(q.delete_jobs(plan.removed))
         new_runs = [
             _run_row(
                 fire.job_id,
