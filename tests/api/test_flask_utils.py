@@ -210,7 +210,7 @@ FIXED: list[dict[str, Any]] = [
 @pytest.mark.parametrize("job_def", FIXED)
 def test_fix_job_def_is_flask_apschedulers(job_def: dict[str, Any]) -> None:
     mine, theirs = _copy(job_def), _copy(job_def)
-    assert fix_job_def(mine) is None
+    fix_job_def(mine)
     fa_utils.fix_job_def(theirs)
     assert mine == theirs
 
