@@ -46,5 +46,10 @@ from_crontab
 advance
 DEAD
 
+# Public API: Flask-APScheduler's helpers that apps import (flask/utils.py)
+job_to_dict
+pop_trigger
+fix_job_def
+
 # Counts scrypt checks so tests can observe the verified-password cache (server/auth.py)
 hash_checks
