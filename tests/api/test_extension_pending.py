@@ -271,9 +271,13 @@ def test_pending_changes_are_what_is_stored(made: list[APScheduler], database_ur
     assert moved.next_run_time is not None  # rescheduling resumes, as in APScheduler
     with pytest.raises(ConfigurationError, match="seconds"):
         extension.modify_job("moved", seconds=5)
-    attach(made, extension, database_url)
+    extension.modify_job("moved", executor="elsewhere")  # the config decides if it exists
+    assert extension.count_jobs() == 2
+    assert [job.id for job in extension.iter_jobs()] == ["paused", "moved"]
+    attach(made, extension, database_url, SCHEDULER_EXECUTORS={"elsewhere": {"type": "threadpool"}})
     jobs = stored(database_url)
     assert jobs["paused"]["next_run_time"] is None
+    assert jobs["moved"]["executor"] == "elsewhere"
     assert jobs["paused"]["trigger"]["jitter"] == 3
     assert jobs["moved"]["next_run_time"] is not None
     assert jobs["moved"]["trigger"]["type"] == "cron"

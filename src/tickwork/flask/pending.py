@@ -123,7 +123,7 @@ class Pending:
         a ``trigger`` replaces the trigger and its arguments (and resumes a paused job,
         as rescheduling does)."""
         spec, _ = self._entry(job_id)
-        self._builder(spec).change(changes)  # refuses what modify_job refuses
+        self._builder({**spec, **changes}).change(changes)  # refuses what modify_job does
         if "trigger" in changes:
             spec = {key: value for key, value in spec.items() if key in JOB_KEYS}
             spec.pop("next_run_time", None)
