@@ -47,6 +47,11 @@ advance
 DEAD
 wait_cancelled
 
+# Public API: Flask-APScheduler's helpers that apps import (flask/utils.py)
+job_to_dict
+pop_trigger
+fix_job_def
+
 # Counts scrypt checks so tests can observe the verified-password cache (server/auth.py)
 hash_checks
 

@@ -17,7 +17,8 @@ from tickwork.job import Job
 from tickwork.limits import LIST_ARGUMENTS_BYTES
 from tickwork.triggers import Trigger
 
-_INTERVAL_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
+#: The units an interval is written in, largest first (as Flask-APScheduler writes them).
+INTERVAL_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
 _CALENDAR_UNITS = ("years", "months", "weeks", "days")
 
 
@@ -52,7 +53,7 @@ def trigger_to_json(trigger: Trigger) -> dict[str, Any]:
     fields = trigger.to_dict()
     kind = fields.pop("type")
     data: dict[str, Any] = {"trigger": kind}
-    units = {"interval": _INTERVAL_UNITS, "calendarinterval": _CALENDAR_UNITS}.get(kind, ())
+    units = {"interval": INTERVAL_UNITS, "calendarinterval": _CALENDAR_UNITS}.get(kind, ())
     for name, value in fields.items():
         if value is None or (name in units and value == 0):
             continue

@@ -255,5 +255,5 @@ def test_the_reloader_parent_does_not_start(
 
 
 def test_using_the_scheduler_before_init_app_is_a_clear_error() -> None:
-    with pytest.raises(ConfigurationError, match="init_app"):
-        APScheduler().get_jobs()
+    with pytest.raises(ConfigurationError, match=r"^scheduler: .* init_app"):
+        _ = APScheduler().scheduler

@@ -28,6 +28,7 @@ __all__ = [
     "OrTrigger",
     "Trigger",
     "build_trigger",
+    "trigger_arguments",
     "trigger_from_dict",
 ]
 
@@ -43,6 +44,19 @@ _SIMPLE: dict[str, type[DateTrigger | IntervalTrigger | CronTrigger | CalendarIn
 }
 _COMBINING: dict[str, type[AndTrigger | OrTrigger]] = {"and": AndTrigger, "or": OrTrigger}
 KINDS = frozenset(_SIMPLE) | frozenset(_COMBINING)
+
+
+def trigger_arguments(kind: object) -> frozenset[str]:
+    """The argument names ``build_trigger(kind, ...)`` accepts, ``timezone`` included.
+
+    :raises TriggerArgumentError: for anything but a trigger name.
+    """
+    cls = (_SIMPLE.get(kind) or _COMBINING.get(kind)) if isinstance(kind, str) else None
+    if cls is None:
+        raise TriggerArgumentError(
+            "trigger", kind, f"unknown trigger type; use one of {sorted(KINDS)}"
+        )
+    return cls.FIELDS
 
 
 def _check_fields(kind: str, allowed: frozenset[str], kwargs: Mapping[str, Any]) -> None:
