@@ -59,6 +59,16 @@ def _in_context(app: Flask, call: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture
+def made(database_url: str) -> Iterator[list[APScheduler]]:
+    """Extensions to close before the test's database is dropped."""
+    extensions: list[APScheduler] = []
+    yield extensions
+    for extension in extensions:
+        if extension._scheduler is not None:
+            extension.scheduler.close()
+
+
+@pytest.fixture
 def make_app(database_url: str) -> Iterator[Callable[..., tuple[Flask, APScheduler]]]:
     """Build apps on the test's database; their schedulers are closed afterwards."""
     made: list[APScheduler] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,16 +16,6 @@ from tickwork.flask import STATE_PAUSED, STATE_RUNNING, STATE_STOPPED, APSchedul
 from tickwork.flask.config import read_settings
 from tickwork.store import MEMORY_URL
 from tickwork.triggers import IntervalTrigger
-
-
-@pytest.fixture
-def made(database_url: str) -> Iterator[list[APScheduler]]:
-    """Extensions to close before the test's database is dropped."""
-    extensions: list[APScheduler] = []
-    yield extensions
-    for extension in extensions:
-        if extension._scheduler is not None:
-            extension.scheduler.close()
 
 
 def make(made: list[APScheduler], database_url: str, **config: Any) -> tuple[Flask, APScheduler]:

@@ -8,7 +8,7 @@ in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -39,16 +39,6 @@ def in_app_context() -> None:
 
 def theirs() -> Extension:
     return flask_apscheduler.APScheduler(BackgroundScheduler(timezone="UTC"))
-
-
-@pytest.fixture
-def made(database_url: str) -> Iterator[list[APScheduler]]:
-    """Extensions to close before the test's database is dropped."""
-    extensions: list[APScheduler] = []
-    yield extensions
-    for extension in extensions:
-        if extension._scheduler is not None:
-            extension.scheduler.close()
 
 
 def attach(
