@@ -19,11 +19,13 @@ from enum import Enum
 from typing import Any, Final, Protocol
 
 from tickwork.exceptions import InvalidJobError, JobNotBoundError, TickworkError
-from tickwork.jobvalues import Boolean, Integer, Seconds, Text, Value
+from tickwork.jobvalues import Boolean, Integer, Line, Moment, Seconds, Text, Value
 from tickwork.limits import (
     MAX_ARGUMENTS_BYTES,
     MAX_DURATION,
     MAX_INT32,
+    MAX_PAUSE_NOTE_CHARS,
+    MAX_REQUESTER_CHARS,
     check_job_id,
     check_json_shape,
 )
@@ -42,7 +44,9 @@ class Role(Enum):
     SCHEDULE = "schedule"
     #: How it runs; set when adding, changeable, each with a kind of value.
     OPTION = "option"
-    #: Written by the engine only (why it stopped scheduling the job); read-only outside.
+    #: Written by tickwork itself (why the engine stopped scheduling the job; why, by whom
+    #: and when it was paused); read-only outside. A ``value``, when declared, is what the
+    #: API that writes it accepts (see :data:`PAUSE_NOTE`).
     STATE = "state"
 
 
@@ -53,7 +57,7 @@ class FieldSpec:
     :param role: see :class:`Role`.
     :param key: its name in the store row, REST JSON and config, when not the attribute's.
     :param value: the kind of value of an option (checked by :func:`validate_job`,
-        described in the OpenAPI document).
+        described in the OpenAPI document), or of a state field (described only).
     :param defaulted: whether ``Scheduler(job_defaults=...)`` may set its default.
     :param label: how the CLI shows it, when not the key with spaces.
     """
@@ -71,6 +75,13 @@ _SPEC: Final = "tickwork"
 def _meta(role: Role, **spec: Any) -> dict[str, FieldSpec]:
     """A field's metadata: its :class:`FieldSpec`."""
     return {_SPEC: FieldSpec(role, **spec)}
+
+
+#: What a pause note may be (:attr:`Job.paused_note`).
+PAUSE_NOTE: Final = Line(MAX_PAUSE_NOTE_CHARS)
+#: What the name of who asked for a pause or a run-now may be (:attr:`Job.paused_by`,
+#: :attr:`tickwork.run.Run.requested_by`).
+REQUESTER: Final = Line(MAX_REQUESTER_CHARS)
 
 
 def _option(value: Value, *, defaulted: bool = True, label: str = "") -> dict[str, FieldSpec]:
@@ -95,7 +106,9 @@ class JobOwner(Protocol):
         self, job_id: str, jobstore: str | None = None, trigger: Any = None, **trigger_args: Any
     ) -> Job: ...
 
-    def pause_job(self, job_id: str, jobstore: str | None = None) -> Job: ...
+    def pause_job(
+        self, job_id: str, jobstore: str | None = None, *, note: str | None = None
+    ) -> Job: ...
 
     def resume_job(self, job_id: str, jobstore: str | None = None) -> Job: ...
 
@@ -156,6 +169,12 @@ class Job(_Bindable):
     #: trigger failed); set by a claim, cleared by any edit. A broken job is not due.
     broken_reason: str | None = field(default=None, metadata=_meta(Role.STATE))
     broken_at: datetime | None = field(default=None, metadata=_meta(Role.STATE))
+    #: Why, by whom and when :meth:`Scheduler.pause_job <tickwork.Scheduler.pause_job>`
+    #: paused the job (each None when not given or unknown); kept by other edits while the
+    #: job stays paused, cleared as soon as it is scheduled again (see :meth:`evolve`).
+    paused_note: str | None = field(default=None, metadata=_meta(Role.STATE, value=PAUSE_NOTE))
+    paused_by: str | None = field(default=None, metadata=_meta(Role.STATE, value=REQUESTER))
+    paused_at: datetime | None = field(default=None, metadata=_meta(Role.STATE, value=Moment()))
 
     @property
     def pending(self) -> bool:
@@ -189,9 +208,9 @@ class Job(_Bindable):
         job."""
         return self._bound("reschedule").reschedule_job(self.id, None, trigger, **trigger_args)
 
-    def pause(self) -> Job:
+    def pause(self, *, note: str | None = None) -> Job:
         """:meth:`Scheduler.pause_job <tickwork.Scheduler.pause_job>` of this job."""
-        return self._bound("pause").pause_job(self.id)
+        return self._bound("pause").pause_job(self.id, note=note)
 
     def resume(self) -> Job:
         """:meth:`Scheduler.resume_job <tickwork.Scheduler.resume_job>` of this job."""
@@ -227,8 +246,16 @@ class Job(_Bindable):
         return self.next_run_time is None
 
     def evolve(self, **changes: Any) -> Job:
-        """Return a copy with ``changes`` applied and validated."""
-        return validate_job(replace(self, **changes))
+        """Return a copy with ``changes`` applied and validated.
+
+        A copy that is scheduled (has a next run time) is not paused, so it keeps no pause
+        note: whatever schedules it again (resuming, a new trigger, a next run time)
+        clears the note, who paused and when.
+        """
+        job = replace(self, **changes)
+        if job.next_run_time is not None:
+            job = replace(job, paused_note=None, paused_by=None, paused_at=None)
+        return validate_job(job)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the job as a JSON-safe dict keyed as the store and config name fields."""
@@ -335,15 +362,24 @@ def validate_job(job: Job) -> Job:
             f"next_run_time must be an aware datetime or None, got {job.next_run_time!r}",
             field="next_run_time",
         )
-    if not isinstance(job.kwargs, dict) or not all(isinstance(k, str) for k in job.kwargs):
-        raise InvalidJobError(
-            f"kwargs must be a dict with string keys, got {job.kwargs!r}", field="kwargs"
-        )
-    if job.args:
-        ensure_json("args", list(job.args))
-    if job.kwargs:
-        ensure_json("kwargs", job.kwargs)
+    check_arguments(job.args, job.kwargs)
     return job
+
+
+def check_arguments(args: tuple[Any, ...], kwargs: object) -> None:
+    """Refuse call arguments a job could not be stored with: those of a job, and those a
+    run-now gives for one run (:meth:`Scheduler.run_job <tickwork.Scheduler.run_job>`).
+
+    :raises InvalidJobError: naming ``args`` or ``kwargs``.
+    """
+    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+        raise InvalidJobError(
+            f"kwargs must be a dict with string keys, got {kwargs!r}", field="kwargs"
+        )
+    if args:
+        ensure_json("args", list(args))
+    if kwargs:
+        ensure_json("kwargs", kwargs)
 
 
 _FUNC: Final = Text(required="a non-empty reference")

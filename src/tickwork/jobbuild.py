@@ -38,13 +38,16 @@ from tickwork.job import (
     FIELDS,
     MODIFIABLE,
     OPTION_DEFAULTS,
+    REQUESTER,
     Job,
     Role,
+    check_arguments,
     job_kwargs,
     job_values,
     validate_job,
 )
 from tickwork.limits import LATEST, check_instant, check_json_shape
+from tickwork.run import RunRequest
 from tickwork.tasks import TaskRegistry
 from tickwork.triggers import AndTrigger, IntervalTrigger, OrTrigger, Trigger, build_trigger
 from tickwork.triggers._time import UTC
@@ -301,6 +304,29 @@ class JobBuilder:
         return check_instant(field, value, value.isoformat())
 
 
+def run_request(
+    args: Iterable[Any] | None, kwargs: Mapping[str, Any] | None, requested_by: str | None
+) -> RunRequest | None:
+    """The checked request of :meth:`Scheduler.run_job` (None: a plain run-now).
+
+    ``args`` and ``kwargs`` are checked as a job's are (:func:`~tickwork.job.check_arguments`);
+    each left None means the job's own.
+
+    :raises InvalidJobError: naming ``args``, ``kwargs`` or ``requested_by``.
+    """
+    if args is None and kwargs is None and requested_by is None:
+        return None
+    if args is not None and (
+        isinstance(args, str | bytes | Mapping) or not isinstance(args, Iterable)
+    ):
+        raise InvalidJobError(f"args must be a list or tuple, got {args!r}", field="args")
+    given_args = None if args is None else tuple(args)
+    given_kwargs = dict(kwargs) if isinstance(kwargs, Mapping) else kwargs
+    check_arguments(given_args or (), {} if given_kwargs is None else given_kwargs)
+    REQUESTER.check("requested_by", requested_by)
+    return RunRequest(given_args, given_kwargs, requested_by)
+
+
 def job_spec(job: Job) -> dict[str, Any]:
     """:meth:`Scheduler.add_jobs` arguments that rebuild ``job`` exactly (engine state
     left out)."""
@@ -450,6 +476,43 @@ def job_changes(
         changes["trigger"] = merged.pop("type")
         changes = {**merged, **changes}
     return changes
+
+
+def run_arguments(
+    body: Mapping[str, Any], current: Callable[[], Job], registry: TaskRegistry
+) -> dict[str, Any]:
+    """Keyword arguments for :meth:`Scheduler.run_job` from a run-now's POST body,
+    ``{"args": [...], "kwargs": {...}}`` (either, both or none; null: the job's own).
+
+    Arguments of the run's own are what it calls, so they are refused, as an edit of the
+    job's would be, unless its func is one the client could have scheduled itself: a job
+    added by trusted code with fixed arguments may only be run as it is. The values are
+    checked by :meth:`Scheduler.run_job`, as the Python API's are.
+
+    :param current: loads the stored job; called only when arguments are given.
+    """
+    _check_shape(body)
+    _check_known(body, ("args", "kwargs"))
+    given = {key: value for key, value in body.items() if value is not None}
+    _check_call_editable(given, current, registry)
+    return given
+
+
+def pause_arguments(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for :meth:`Scheduler.pause_job` from a pause's POST body,
+    ``{"note": "..."}`` or none; the note is checked by :meth:`Scheduler.pause_job`."""
+    _check_shape(body)
+    _check_known(body, ("note",))
+    return dict(body)
+
+
+def _check_known(body: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    unknown = sorted(set(body) - set(known))
+    if unknown:
+        raise InvalidJobError(
+            f"unexpected field(s): {', '.join(unknown)}; expected some of: {', '.join(known)}",
+            field=unknown[0],
+        )
 
 
 def _check_shape(body: Mapping[str, Any]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from tickwork.job import Job
 from tickwork.limits import LIST_ARGUMENTS_BYTES
+from tickwork.run import Run
 from tickwork.triggers import Trigger
 
 #: The units an interval is written in, largest first (as Flask-APScheduler writes them).
@@ -35,17 +36,25 @@ def job_to_json(job: Job, *, listing: bool = False) -> dict[str, Any]:
             data.update(trigger_to_json(job.trigger))
         else:
             data[key] = value
-    if listing and _arguments_size(job) > LIST_ARGUMENTS_BYTES:
+    if listing and _arguments_size(job.args, job.kwargs) > LIST_ARGUMENTS_BYTES:
         data.update(args=[], kwargs={}, args_truncated=True)
     return data
 
 
-def _arguments_size(job: Job) -> int:
+def run_to_json(run: Run) -> dict[str, Any]:
+    """``run`` as history lists it: like a job in a listing, arguments of a run-now's own
+    longer than :data:`~tickwork.limits.LIST_ARGUMENTS_BYTES` are left out (null) and
+    ``"args_truncated": true`` says so (``Scheduler.get_runs`` has them whole)."""
+    data = run.to_dict()
+    if _arguments_size(run.args, run.kwargs) > LIST_ARGUMENTS_BYTES:
+        data.update(args=None, kwargs=None, args_truncated=True)
+    return data
+
+
+def _arguments_size(args: Any, kwargs: Any) -> int:
     """Bytes of ``args`` plus ``kwargs`` as compact JSON (ASCII-escaped, as responses are)."""
     compact = (",", ":")
-    return len(json.dumps(job.args, separators=compact)) + len(
-        json.dumps(job.kwargs, separators=compact)
-    )
+    return len(json.dumps(args, separators=compact)) + len(json.dumps(kwargs, separators=compact))
 
 
 def trigger_to_json(trigger: Trigger) -> dict[str, Any]:

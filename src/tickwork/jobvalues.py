@@ -8,10 +8,11 @@ bound is stated once (the numbers themselves come from :mod:`tickwork.limits`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from tickwork.exceptions import InvalidJobError
-from tickwork.limits import bad_text
+from tickwork.limits import UNREADABLE_CHARS, bad_text
 
 
 class Value(Protocol):
@@ -92,3 +93,53 @@ class Seconds:
 
     def schema(self) -> dict[str, Any]:
         return {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": self.high}
+
+
+#: :data:`~tickwork.limits.UNREADABLE_CHARS` as a JSON Schema pattern.
+_READABLE_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]*$"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of text written for people (a pause note, who asked), or ``None``.
+
+    Shown as is in the dashboard, the CLI and logs, so it may hold no control characters
+    (a terminal escape, a newline forging a log line) nor bidirectional overrides (text
+    that displays as something else); at most ``max_chars`` characters.
+    """
+
+    max_chars: int
+
+    def check(self, name: str, value: object) -> None:
+        if value is None:
+            return
+        if not isinstance(value, str):
+            raise InvalidJobError(f"{name} must be a string or None, got {value!r}", field=name)
+        reason = bad_text(value)
+        if reason is None and len(value) > self.max_chars:
+            reason = f"must be at most {self.max_chars} characters, got {len(value)}"
+        if reason is None and not UNREADABLE_CHARS.isdisjoint(value):
+            reason = "must not contain control characters or bidirectional overrides"
+        if reason is not None:
+            raise InvalidJobError(f"{name} {reason}", field=name)
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": ["string", "null"],
+            "maxLength": self.max_chars,
+            "pattern": _READABLE_PATTERN,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """An aware datetime, or ``None`` (ISO 8601 text in JSON)."""
+
+    def check(self, name: str, value: object) -> None:
+        if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+            raise InvalidJobError(
+                f"{name} must be an aware datetime or None, got {value!r}", field=name
+            )
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["string", "null"], "format": "date-time"}

@@ -50,6 +50,19 @@ MAX_ARGUMENTS_BYTES: Final = 1024 * 1024
 #: them whole), so one job with big arguments cannot make every dashboard refresh heavy.
 LIST_ARGUMENTS_BYTES: Final = 4096
 
+#: Longest note a job may be paused with (``pause_job(id, note=...)``), in characters.
+MAX_PAUSE_NOTE_CHARS: Final = 1000
+#: Longest name of who asked for a run-now or a pause (a user name, a token's name), in
+#: characters; longer names from an authentication callback are cut to it.
+MAX_REQUESTER_CHARS: Final = 200
+#: Characters no text meant for people may hold (a pause note, a requester's name):
+#: control characters, and the bidirectional overrides and isolates that make text display
+#: as something else than it is (U+202A-U+202E, U+2066-U+2069).
+UNREADABLE_CHARS: Final = frozenset(
+    {*map(chr, range(32)), *map(chr, range(0x7F, 0xA0)), *map(chr, range(0x202A, 0x202F))}
+    | set(map(chr, range(0x2066, 0x206A)))
+)
+
 #: Largest integer of a 32-bit column (``max_instances``), the same on every backend.
 MAX_INT32: Final = 2**31 - 1
 #: Longest job id (the index of the jobs' primary key stays small on every backend).

@@ -54,6 +54,11 @@ class Run:
     #: How many earlier overdue fire times this run stands for (coalescing), so history
     #: accounts for every fire time the trigger produced.
     coalesced: int = 0
+    #: The arguments a run-now gave for this run only; None: it got the job's own.
+    args: list[Any] | None = None
+    kwargs: dict[str, Any] | None = None
+    #: Who asked for this run-now (a user or token name), when known.
+    requested_by: str | None = None
 
     @property
     def duration(self) -> float | None:
@@ -81,7 +86,21 @@ class Run:
             "error": self.error,
             "traceback": self.traceback,
             "coalesced": self.coalesced,
+            "args": self.args,
+            "kwargs": self.kwargs,
+            "requested_by": self.requested_by,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """What a run-now asks for besides the job itself: arguments for this one run (each
+    None: the job's own) and who asked (None: unknown). Checked by
+    :meth:`Scheduler.run_job <tickwork.Scheduler.run_job>`, recorded on the run's row."""
+
+    args: tuple[Any, ...] | None = None
+    kwargs: dict[str, Any] | None = None
+    requested_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,8 +31,8 @@ from tickwork.exceptions import (
     SchedulerStateError,
 )
 from tickwork.executors import Executor, ThreadPoolExecutor, build_executor
-from tickwork.job import Job, bind
-from tickwork.jobbuild import JobBuilder, check_job_defaults, undefined
+from tickwork.job import PAUSE_NOTE, REQUESTER, Job, bind
+from tickwork.jobbuild import JobBuilder, check_job_defaults, run_request, undefined
 from tickwork.node import Node, SchedulerState
 from tickwork.run import Outcome, Run
 from tickwork.store import Store, create_store
@@ -511,9 +511,36 @@ class Scheduler:
         """Give the job a new trigger and compute its next run time from now."""
         return self.modify_job(job_id, jobstore, trigger=trigger, **trigger_args)
 
-    def pause_job(self, job_id: str, jobstore: str | None = None) -> Job:
+    def pause_job(
+        self,
+        job_id: str,
+        jobstore: str | None = None,
+        *,
+        note: str | None = None,
+        requested_by: str | None = None,
+    ) -> Job:
+        """Stop scheduling the job until :meth:`resume_job`.
+
+        The job keeps ``note`` (why; one line of at most
+        :data:`~tickwork.limits.MAX_PAUSE_NOTE_CHARS` characters, an empty one is none),
+        ``requested_by`` (who) and the time as ``paused_note``, ``paused_by`` and
+        ``paused_at`` while it stays paused; each pause sets all three.
+
+        :raises InvalidJobError: naming ``note`` or ``requested_by``; the job is unchanged.
+        """
         _check_jobstore(jobstore)
-        return self._update(job_id, lambda job: job.evolve(next_run_time=None))
+        PAUSE_NOTE.check("note", note)
+        REQUESTER.check("requested_by", requested_by)
+        now = self.clock.now()
+        return self._update(
+            job_id,
+            lambda job: job.evolve(
+                next_run_time=None,
+                paused_note=note or None,
+                paused_by=requested_by,
+                paused_at=now,
+            ),
+        )
 
     def resume_job(self, job_id: str, jobstore: str | None = None) -> Job:
         """Resume from now.
@@ -552,21 +579,37 @@ class Scheduler:
         self.store.remove_all_jobs()
         self._emit(SchedulerEvent(EVENT_ALL_JOBS_REMOVED, alias=jobstore))
 
-    def run_job(self, job_id: str, jobstore: str | None = None) -> Job:
+    def run_job(
+        self,
+        job_id: str,
+        jobstore: str | None = None,
+        *,
+        args: Iterable[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        requested_by: str | None = None,
+    ) -> Job:
         """Run the job now, outside its schedule, recorded in history.
 
         A running scheduler hands the run to the job's executor. A stopped one runs it in
         the calling thread, as Flask-APScheduler does, and records the outcome; meanwhile
         it counts as a node of the cluster (see :meth:`Engine.run_inline`), so a run whose
         process dies is marked lost, and Ctrl+C records it ``interrupted``.
+
+        ``args`` and ``kwargs`` replace the job's own for this run only (each left None:
+        the job's), checked as a job's are; the run records them and ``requested_by``
+        (who asked), the job is unchanged.
+
+        :raises InvalidJobError: naming ``args``, ``kwargs`` or ``requested_by``; nothing
+            is recorded.
         """
         _check_jobstore(jobstore)
+        request = run_request(args, kwargs, requested_by)
         self._ensure_store()
         job = self.store.get_job(job_id)
         if self._running:
-            self._engine.submit(self.store.start_manual_run(job_id, self.node_id))
+            self._engine.submit(self.store.start_manual_run(job_id, self.node_id, request))
         else:
-            self._engine.run_inline(job_id)
+            self._engine.run_inline(job_id, request)
         return bind(job, self)
 
     # -- history -----------------------------------------------------------------------------

@@ -5,18 +5,22 @@ Flask-APScheduler's scheme is kept as is: ``SCHEDULER_AUTH = HTTPBasicAuth()`` d
 decides. Its auth objects (``flask_apscheduler.auth.HTTPBasicAuth``) work too, since only
 ``get_authorization()`` and ``get_authenticate_header()`` are used. Bearer tokens are for
 programs: a list of secrets in config, compared in constant time, no callback needed.
+
+Who a request was authenticated as (:func:`requester`) is recorded with what it asks for:
+a run-now's run, a pause's job.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
-from flask import request
+from flask import g, request
 
 from tickwork.api.throttle import FailureThrottle, client_key
 from tickwork.exceptions import (
@@ -25,6 +29,7 @@ from tickwork.exceptions import (
     ConfigurationError,
     TooManyAttemptsError,
 )
+from tickwork.limits import MAX_REQUESTER_CHARS, UNREADABLE_CHARS
 
 
 class Authorization(dict[str, str]):
@@ -91,6 +96,46 @@ class HTTPBearerAuth:
 
 #: The body of a 401, as Flask-APScheduler words it.
 ACCESS_DENIED = "Access Denied"
+#: Where :meth:`ApiAuth.require` leaves the name of who the request is authenticated as.
+_REQUESTER: Final = "tickwork_requester"
+
+
+def requester() -> str | None:
+    """Who the current request was authenticated as: the user name given to the
+    ``@authenticate`` callback that accepted it, or a bearer token's name (see
+    :func:`token_name`); None without auth, or when the credentials name nobody."""
+    name: str | None = g.get(_REQUESTER)
+    return name
+
+
+def token_name(token: str) -> str:
+    """A bearer token's name: stable and not secret (configured tokens have no names), so
+    history can tell tokens apart without holding them: ``token:`` and the first 12 hex
+    digits of the token's SHA-256."""
+    return "token:" + hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def _name_in(authorization: object) -> str | None:
+    """The name the accepted credentials give: a user name, else a token's name."""
+    if not isinstance(authorization, Mapping):
+        return None
+    username, token = authorization.get("username"), authorization.get("token")
+    if isinstance(username, str) and username:
+        return _readable(username)
+    if isinstance(token, str) and token:
+        return token_name(token)
+    return None
+
+
+def _readable(name: str) -> str:
+    """``name`` as it may be recorded and shown: what a callback accepted is not checked
+    text, so unreadable characters (and lone surrogates) are escaped, and the result is
+    cut to :data:`~tickwork.limits.MAX_REQUESTER_CHARS`."""
+    escaped = "".join(
+        ascii(char)[1:-1] if char in UNREADABLE_CHARS or "\ud800" <= char <= "\udfff" else char
+        for char in name
+    )
+    return escaped[:MAX_REQUESTER_CHARS]
 
 
 @dataclass(frozen=True)
@@ -142,6 +187,7 @@ class ApiAuth:
         if token is not None and any(
             hmac.compare_digest(token.encode(), known.encode()) for known in self.tokens
         ):
+            setattr(g, _REQUESTER, token_name(token))
             return
         authorization = self.scheme.get_authorization() if self.scheme is not None else None
         callback = self.callback() if authorization is not None else None
@@ -158,6 +204,7 @@ class ApiAuth:
             self.throttle.settle(client, succeeded=succeeded)
         if not succeeded:
             raise self._denied()
+        setattr(g, _REQUESTER, _name_in(authorization))
 
     def allows(self) -> bool:
         """Whether the current request is authenticated (always, when auth is off)."""

@@ -162,8 +162,13 @@ def _operations() -> dict[str, dict[str, dict[str, Any]]]:
         "/jobs/{job_id}/pause": {
             "post": {
                 "operationId": "pause_job",
+                "description": (
+                    "Pauses the job; the note, who paused (`paused_by`) and when "
+                    "(`paused_at`) stay on the job until it is resumed."
+                ),
                 "parameters": job_path,
-                "responses": {"200": job, **_NO_JOB},
+                "requestBody": _body(_ref("PauseRequest"), required=False),
+                "responses": {"200": job, **_BAD, **_NO_JOB},
             }
         },
         "/jobs/{job_id}/resume": {
@@ -183,10 +188,16 @@ def _operations() -> dict[str, dict[str, dict[str, Any]]]:
         "/jobs/{job_id}/run": {
             "post": {
                 "operationId": "run_job",
-                "description": "Runs now through the executor; recorded in the run history.",
+                "description": (
+                    "Runs now through the executor, with the job's arguments or the "
+                    "body's; recorded in the run history with who asked."
+                ),
                 "parameters": job_path,
+                "requestBody": _body(_ref("RunRequest"), required=False),
                 "responses": {
                     "200": job,
+                    **_BAD,
+                    **_NOT_ALLOWED,
                     **_NO_JOB,
                     "409": _error("The job already has max_instances runs running."),
                 },

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tickwork.job import OPTIONS
+from tickwork.job import FIELDS, OPTIONS, PAUSE_NOTE, REQUESTER, Role
 from tickwork.limits import LIST_ARGUMENTS_BYTES, MAX_ID_LENGTH
 from tickwork.node import NodeState
 from tickwork.run import Outcome
@@ -20,6 +20,12 @@ _NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 _TRIGGERS = ["date", "interval", "cron", "calendarinterval", "and", "or"]
 #: Every job option, as its declaration (:class:`~tickwork.job.Job`) describes it.
 _OPTIONS = {spec.key: spec.value.schema() for spec in OPTIONS if spec.value is not None}
+#: The state fields that declare their kind of value (who paused the job, and why).
+_STATE = {
+    spec.key: spec.value.schema()
+    for spec in FIELDS
+    if spec.role is Role.STATE and spec.value is not None
+}
 #: What :func:`tickwork.limits.check_job_id` accepts: no "/" nor control characters.
 _JOB_ID = {
     "type": "string",
@@ -84,6 +90,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 ),
             },
             "broken_at": _NULLABLE_DATETIME,
+            **_STATE,
             "timezone": {"type": "string"},
             "start_date": _DATETIME,
             "end_date": _DATETIME,
@@ -138,6 +145,28 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "next_run_time": _NULLABLE_DATETIME,
         },
         "additionalProperties": True,
+    },
+    "RunRequest": {
+        "type": "object",
+        "description": (
+            "Arguments of this run's own, instead of the job's (each null or left out: the "
+            "job's). Only for jobs whose func the client could schedule itself."
+        ),
+        "properties": {
+            "args": {"type": ["array", "null"]},
+            "kwargs": {"type": ["object", "null"]},
+        },
+        "additionalProperties": False,
+    },
+    "PauseRequest": {
+        "type": "object",
+        "properties": {
+            "note": {
+                **PAUSE_NOTE.schema(),
+                "description": "Why the job is paused; kept until it is resumed.",
+            }
+        },
+        "additionalProperties": False,
     },
     "Scheduler": {
         "type": "object",
@@ -210,6 +239,26 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "type": "integer",
                 "minimum": 0,
                 "description": "How many earlier overdue fire times this run stands for.",
+            },
+            "args": {
+                "type": ["array", "null"],
+                "description": "A run-now's own arguments; null: the job's.",
+            },
+            "kwargs": {
+                "type": ["object", "null"],
+                "description": "A run-now's own keyword arguments; null: the job's.",
+            },
+            "requested_by": {
+                **REQUESTER.schema(),
+                "description": "Who asked for this run-now (user or token name), when known.",
+            },
+            "args_truncated": {
+                "type": "boolean",
+                "const": True,
+                "description": (
+                    f"The run's own args and kwargs together exceed {LIST_ARGUMENTS_BYTES} "
+                    "bytes, so they are sent as null."
+                ),
             },
         },
     },

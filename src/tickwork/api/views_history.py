@@ -16,6 +16,7 @@ from tickwork.api.params import (
     strict_fields,
 )
 from tickwork.exceptions import JobLookupError, RequestError
+from tickwork.jobjson import run_to_json
 from tickwork.run import Outcome
 
 _OUTCOMES = [outcome.value for outcome in Outcome]
@@ -65,4 +66,4 @@ def _runs(ctx: ApiContext, job_id: str | None) -> Response:
         job_id, outcome=outcome, node_id=query_text("node_id"), before=before, limit=limit
     )
     headers = next_link(before=runs[-1].id, limit=limit) if len(runs) == limit else None
-    return json_response([run.to_dict() for run in runs], headers=headers)
+    return json_response([run_to_json(run) for run in runs], headers=headers)

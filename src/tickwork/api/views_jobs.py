@@ -6,12 +6,13 @@ from itertools import islice
 
 from flask import Response, request
 
+from tickwork.api.auth import requester
 from tickwork.api.context import ApiContext
 from tickwork.api.errors import json_response
 from tickwork.api.params import MAX_PAGE, json_body, next_link, query_int, query_text
 from tickwork.exceptions import JobLookupError
 from tickwork.job import Job
-from tickwork.jobbuild import job_changes, new_job_arguments
+from tickwork.jobbuild import job_changes, new_job_arguments, pause_arguments, run_arguments
 from tickwork.jobjson import job_to_json
 
 
@@ -66,7 +67,11 @@ def update_job(ctx: ApiContext, job_id: str) -> Response:
 
 
 def pause_job(ctx: ApiContext, job_id: str) -> Response:
-    return json_response(job_to_json(ctx.scheduler.pause_job(job_id)))
+    """Pause; an optional body ``{"note": "..."}`` says why, kept with who paused and when
+    until the job is resumed."""
+    arguments = pause_arguments(json_body(required=False))
+    job = ctx.scheduler.pause_job(job_id, **arguments, requested_by=requester())
+    return json_response(job_to_json(job))
 
 
 def resume_job(ctx: ApiContext, job_id: str) -> Response:
@@ -76,5 +81,11 @@ def resume_job(ctx: ApiContext, job_id: str) -> Response:
 
 
 def run_job(ctx: ApiContext, job_id: str) -> Response:
-    """Run now through the executor (or inline when stopped); recorded in history."""
-    return json_response(job_to_json(ctx.scheduler.run_job(job_id)))
+    """Run now through the executor (or inline when stopped); recorded in history with
+    who asked. An optional body ``{"args": [...], "kwargs": {...}}`` gives this run
+    arguments of its own."""
+    arguments = run_arguments(
+        json_body(required=False), lambda: _load(ctx, job_id), ctx.scheduler.registry
+    )
+    job = ctx.scheduler.run_job(job_id, **arguments, requested_by=requester())
+    return json_response(job_to_json(job))

@@ -45,7 +45,7 @@ from tickwork.executors.base import (
 )
 from tickwork.limits import DEFAULT_MIN_INTERVAL, MAX_DURATION
 from tickwork.node import Node, NodeState, PauseState
-from tickwork.run import Outcome, RunStart, SkipReason
+from tickwork.run import Outcome, RunRequest, RunStart, SkipReason
 from tickwork.store.base import ClaimPlan, Fire, Store
 from tickwork.store.retry import backoff
 from tickwork.supervision import Health, contained, describe, supervised_thread
@@ -393,8 +393,9 @@ class Engine:
     def wake(self) -> None:
         self._wakeup.set()
 
-    def run_inline(self, job_id: str) -> Finished:
-        """Run a job now in the calling thread, as a short-lived node of its own.
+    def run_inline(self, job_id: str, request: RunRequest | None = None) -> Finished:
+        """Run a job now in the calling thread, as a short-lived node of its own (with the
+        arguments and requester of ``request``, see :meth:`Store.start_manual_run`).
 
         The node heartbeats while the job runs and stops when it ends, so if this process
         dies meanwhile the cluster's reaper marks the run lost instead of leaving it
@@ -410,7 +411,7 @@ class Engine:
         pulse = supervised_thread("tickwork-pulse", lambda: self._pulse(stop, node_id), self.health)
         pulse.start()
         try:
-            fire = self.store.start_manual_run(job_id, node_id)
+            fire = self.store.start_manual_run(job_id, node_id, request)
             timeout = _InlineTimeout(self)
             try:
                 func = self._context.resolve(fire.func_ref)

@@ -402,9 +402,21 @@ class APScheduler:
             return self.scheduler.reschedule_job(id, jobstore, trigger, **args)
         return self.modify_job(id, jobstore, trigger=trigger, **args)
 
-    def pause_job(self, id: str, jobstore: str | None = None) -> Job:
-        if self._pending is None:
-            return self.scheduler.pause_job(id, jobstore)
+    def pause_job(
+        self,
+        id: str,
+        jobstore: str | None = None,
+        *,
+        note: str | None = None,
+        requested_by: str | None = None,
+    ) -> Job:
+        """Pause a job (see :meth:`Scheduler.pause_job`); a note and who paused are kept
+        with the stored job, so pausing with them needs the scheduler (after
+        :meth:`init_app`)."""
+        if self._pending is None or note is not None or requested_by is not None:
+            return self._needs_scheduler("pause_job with a note").pause_job(
+                id, jobstore, note=note, requested_by=requested_by
+            )
         check_jobstore(jobstore)
         return self._pending.pause(id)
 
@@ -414,10 +426,21 @@ class APScheduler:
         check_jobstore(jobstore)
         return self._pending.resume(id)
 
-    def run_job(self, id: str, jobstore: str | None = None) -> Job:
-        """Run now, outside the schedule; recorded in history, so it needs the scheduler
-        (Flask-APScheduler also runs a pending job, unrecorded)."""
-        return self._needs_scheduler("run_job").run_job(id, jobstore)
+    def run_job(
+        self,
+        id: str,
+        jobstore: str | None = None,
+        *,
+        args: Iterable[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        requested_by: str | None = None,
+    ) -> Job:
+        """Run now, outside the schedule, with the job's arguments or ``args``/``kwargs``
+        of this run's own (see :meth:`Scheduler.run_job`); recorded in history, so it
+        needs the scheduler (Flask-APScheduler also runs a pending job, unrecorded)."""
+        return self._needs_scheduler("run_job").run_job(
+            id, jobstore, args=args, kwargs=kwargs, requested_by=requested_by
+        )
 
     # -- cluster and history -----------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from tickwork.job import Job
 from tickwork.node import Node, PauseState, SchedulerState
-from tickwork.run import Outcome, Run, RunResult, RunStart, SkipReason
+from tickwork.run import Outcome, Run, RunRequest, RunResult, RunStart, SkipReason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -237,9 +237,15 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def start_manual_run(self, job_id: str, node_id: str | None) -> Fire:
+    def start_manual_run(
+        self, job_id: str, node_id: str | None, request: RunRequest | None = None
+    ) -> Fire:
         """Record a run-now of the job as ``running`` on this node, without touching its
         schedule, and return it as a fire. JobLookupError if there is no such job.
+
+        ``request`` (checked by the caller) may give the run arguments of its own, which
+        the fire carries instead of the job's, and who asked; the run's row records both
+        (``Run.args``, ``Run.kwargs``, ``Run.requested_by``), the job is not changed.
 
         Counting the job's running runs and inserting this one happen in one transaction
         that holds the job row, so concurrent run-nows (from any node) never exceed

@@ -132,12 +132,18 @@ def _raw_json(column: Any) -> Any:
     return type_coerce(column, Text).label(column.name)
 
 
-def _job_columns() -> list[Any]:
-    """Every jobs column, JSON ones undecoded (see :func:`_raw_json`)."""
+def _undecoded(table: Any) -> list[Any]:
+    """Every column of ``table``, the JSON ones (``args``, ``kwargs``) undecoded (see
+    :func:`_raw_json`)."""
     return [
         _raw_json(column) if column.name in ("args", "kwargs") else column
-        for column in jobs_table.columns
+        for column in table.columns
     ]
+
+
+def _job_columns() -> list[Any]:
+    """Every jobs column, JSON ones undecoded (see :func:`_raw_json`)."""
+    return _undecoded(jobs_table)
 
 
 def update_job_row(job_id: str, values: dict[str, Any]) -> Update:
@@ -443,10 +449,16 @@ def select_waiting_one_shot_jobs(job_ids: Collection[str]) -> Select[Any]:
 
 
 def schedule_jobs_at(job_ids: Collection[str], moment: datetime) -> Update:
+    """Schedule jobs at ``moment``; a scheduled job keeps no pause note (see ``Job.evolve``)."""
     return (
         update(jobs_table)
         .where(jobs.id.in_(job_ids))
-        .values(next_run_time=literal(moment, UTCDateTime))
+        .values(
+            next_run_time=literal(moment, UTCDateTime),
+            paused_note=None,
+            paused_by=None,
+            paused_at=None,
+        )
     )
 
 
@@ -475,7 +487,8 @@ def select_runs(
         conditions.append(runs.node_id == node_id)
     if before is not None:
         conditions.append(runs.id < before)
-    return select(runs_table).where(*conditions).order_by(runs.id.desc()).limit(limit)
+    statement = select(*_undecoded(runs_table)).where(*conditions)
+    return statement.order_by(runs.id.desc()).limit(limit)
 
 
 def delete_runs_before(older_than: datetime) -> Delete:

@@ -58,6 +58,7 @@ nodes_table = Table(
 #: Jobs; ``next_run_time`` is NULL while paused. ``trigger`` is canonical JSON text so the
 #: engine can cache decoded triggers by their text. ``broken_reason`` is set (with
 #: ``broken_at``, and ``next_run_time`` NULL) when a claim could not decode or plan the row.
+#: ``paused_note``/``paused_by``/``paused_at`` say why, by whom and when it was paused.
 jobs_table = Table(
     "tickwork_jobs",
     metadata,
@@ -78,6 +79,9 @@ jobs_table = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("broken_reason", Text, nullable=True),
     Column("broken_at", UTCDateTime, nullable=True),
+    Column("paused_note", Text, nullable=True),
+    Column("paused_by", Text, nullable=True),
+    Column("paused_at", UTCDateTime, nullable=True),
     Index("ix_tickwork_jobs_next_run_time", "next_run_time"),
 )
 
@@ -101,6 +105,10 @@ runs_table = Table(
     Column("coalesced", Integer, nullable=False, server_default=text("0")),
     #: Set on a running run to ask its node to cancel it (see ``Store.request_cancel``).
     Column("cancel_requested_at", UTCDateTime, nullable=True),
+    #: A run-now's own arguments (NULL: the job's) and who asked for it (NULL: unknown).
+    Column("args", _json, nullable=True),
+    Column("kwargs", _json, nullable=True),
+    Column("requested_by", Text, nullable=True),
     UniqueConstraint("job_id", "scheduled_time", name="uq_tickwork_runs_job_scheduled"),
     Index("ix_tickwork_runs_job_id_id", "job_id", "id"),
     Index("ix_tickwork_runs_claimed_at", "claimed_at"),

@@ -32,7 +32,7 @@ from tickwork.exceptions import (
 )
 from tickwork.job import Job, job_kwargs, job_values
 from tickwork.node import Node, NodeState, PauseState, SchedulerState
-from tickwork.run import Outcome, Run, RunResult, RunStart
+from tickwork.run import Outcome, Run, RunRequest, RunResult, RunStart
 from tickwork.store import queries as q
 from tickwork.store.base import ClaimPlan, ClaimResult, DueJob, Fire, LostRun, Planner, Store
 from tickwork.store.migrate import HEAD_REVISION, schema_problem, upgrade
@@ -498,7 +498,9 @@ class SQLStore(Store):
             conn.execute(q.mark_runs_started(), rows)
 
     @retry_on_disconnect
-    def start_manual_run(self, job_id: str, node_id: str | None) -> Fire:
+    def start_manual_run(
+        self, job_id: str, node_id: str | None, request: RunRequest | None = None
+    ) -> Fire:
         # The run's key (job, scheduled time) is fixed by the first attempt, so a retry
         # whose first commit was in doubt finds that run instead of starting a second.
         key: list[datetime] = []
@@ -513,7 +515,7 @@ class SQLStore(Store):
                 if in_doubt and key:
                     earlier = conn.execute(q.select_run(job_id, key[0])).one_or_none()
                     if earlier is not None and earlier.manual and earlier.node_id == node_id:
-                        return _manual_fire(row, key[0])
+                        return _manual_fire(row, key[0], request)
                 counted = conn.execute(q.count_running_runs([job_id])).one_or_none()
                 if counted is not None and counted[1] >= row.max_instances:
                     raise MaxInstancesReachedError(job_id, row.max_instances)
@@ -521,8 +523,14 @@ class SQLStore(Store):
                     key.append(self._current_time(conn))
                 run = _run_row(job_id, key[0], node_id, Outcome.RUNNING, key[0])
                 run["manual"] = True
+                if request is not None:
+                    run.update(
+                        args=None if request.args is None else list(request.args),
+                        kwargs=request.kwargs,
+                        requested_by=request.requested_by,
+                    )
                 conn.execute(q.insert_runs(), [run])
-            return _manual_fire(row, key[0])
+            return _manual_fire(row, key[0], request)
 
         return retry_once("start_manual_run", attempt, idempotent=True)
 
@@ -790,12 +798,15 @@ def _same_row(ours: dict[str, Any], stored: Any) -> bool:
     return True
 
 
-def _manual_fire(row: Row[Any], scheduled_time: datetime) -> Fire:
+def _manual_fire(row: Row[Any], scheduled_time: datetime, request: RunRequest | None) -> Fire:
+    """The fire of a run-now: the job's call, with the request's own arguments if any."""
+    args = _load_json(row.args) if request is None or request.args is None else request.args
+    kwargs = _load_json(row.kwargs) if request is None or request.kwargs is None else request.kwargs
     return Fire(
         job_id=row.id,
         func_ref=row.func,
-        args=_load_json(row.args),
-        kwargs=_load_json(row.kwargs),
+        args=list(args),
+        kwargs=dict(kwargs),
         executor=row.executor,
         scheduled_time=scheduled_time,
         misfire_grace_time=None,
@@ -845,7 +856,23 @@ def _row_to_run(row: Row[Any]) -> Run:
         error=row.error,
         traceback=row.traceback,
         coalesced=row.coalesced,
+        args=_run_arguments(row.args, list),
+        kwargs=_run_arguments(row.kwargs, dict),
+        requested_by=row.requested_by,
     )
+
+
+def _run_arguments(raw: Any, kind: type[Any]) -> Any:
+    """A run's own arguments as selected undecoded (see :func:`q.select_runs`); NULL, or
+    text that is not JSON of that ``kind`` (a corrupt row), reads as None, so one row
+    never breaks the history it is in."""
+    if raw is None:
+        return None
+    try:
+        value = _load_json(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, kind) else None
 
 
 def _row_to_node(row: Row[Any]) -> Node:
