@@ -494,6 +494,7 @@ def run_arguments(
     _check_shape(body)
     _check_known(body, ("args", "kwargs"))
     given = {key: value for key, value in body.items() if value is not None}
+    _check_arguments(given)
     _check_call_editable(given, current, registry)
     return given
 

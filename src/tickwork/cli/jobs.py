@@ -164,10 +164,15 @@ def add_job(
 @with_store_options
 @json_option
 @click.argument("job_id", metavar="ID")
-def pause_job(as_json: bool, job_id: str) -> None:
-    """Stop scheduling a job until it is resumed."""
+@click.option("--note", metavar="TEXT", help="Why; shown with the job until it is resumed.")
+def pause_job(as_json: bool, job_id: str, note: str | None) -> None:
+    """Stop scheduling a job until it is resumed.
+
+    \b
+    tickwork jobs pause report --note "waiting for the database migration"
+    """
     with open_scheduler() as scheduler:
-        _report(scheduler.pause_job(job_id), scheduler, as_json, "paused")
+        _report(scheduler.pause_job(job_id, note=note), scheduler, as_json, "paused")
 
 
 @jobs.command("resume")
@@ -198,18 +203,30 @@ def remove_job(as_json: bool, job_id: str) -> None:
 @with_store_options
 @json_option
 @click.argument("job_id", metavar="ID")
-def run_job(as_json: bool, job_id: str) -> None:
+@click.option(
+    "--args", "call_args", metavar="JSON", help="This run's positional arguments: a JSON array."
+)
+@click.option(
+    "--kwargs", "call_kwargs", metavar="JSON", help="This run's keyword arguments: a JSON object."
+)
+def run_job(as_json: bool, job_id: str, call_args: str | None, call_kwargs: str | None) -> None:
     """Run a job now, in this process, and record the run in history.
 
-    The job's schedule is unchanged. Exits with 1 when the job raised. While the job runs
-    this process is a node of the cluster: killed, its run is marked lost by the others;
-    stopped by SIGTERM or Ctrl+C, it records the run interrupted.
+    The job's schedule is unchanged. --args and --kwargs replace the job's own arguments
+    for this run only (each left out: the job's). Exits with 1 when the job raised. While
+    the job runs this process is a node of the cluster: killed, its run is marked lost by
+    the others; stopped by SIGTERM or Ctrl+C, it records the run interrupted.
+
+    \b
+    tickwork jobs run report --args '["2026-11"]' --kwargs '{"dry_run": true}'
     """
+    args = parse_json(call_args, "--args", list)
+    kwargs = parse_json(call_kwargs, "--kwargs", dict)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
         with open_scheduler() as scheduler:
-            _run_now(scheduler, job_id, as_json)
+            _run_now(scheduler, job_id, as_json, args, kwargs)
     except KeyboardInterrupt:
         raise RunFailedError(
             f"job {job_id} interrupted; its run is recorded as interrupted"
@@ -224,8 +241,14 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _run_now(scheduler: Scheduler, job_id: str, as_json: bool) -> None:
-    scheduler.run_job(job_id)
+def _run_now(
+    scheduler: Scheduler,
+    job_id: str,
+    as_json: bool,
+    args: list[Any] | None,
+    kwargs: dict[str, Any] | None,
+) -> None:
+    scheduler.run_job(job_id, args=args, kwargs=kwargs)
     run = next(r for r in scheduler.get_runs(job_id, limit=50) if r.manual)
     if as_json:
         echo_json(run.to_dict())
@@ -262,9 +285,19 @@ def _echo_job(job: Job, scheduler: Scheduler) -> None:
         details.append(
             ("BROKEN", f"{job.broken_reason} (since {when(job.broken_at, scheduler.timezone)})")
         )
+    if job.paused_at is not None:
+        details.append(("paused", _pause_text(job, scheduler)))
     width = max(len(label) for label, _ in details)
     for label, value in details:
         click.echo(f"{label + ':':<{width + 2}}{value}")
+
+
+def _pause_text(job: Job, scheduler: Scheduler) -> str:
+    """Why, by whom and since when the job is paused: ``why (by alice, since ...)``."""
+    facts = [f"by {job.paused_by}"] if job.paused_by else []
+    facts.append(f"since {when(job.paused_at, scheduler.timezone)}")
+    reason = f"{job.paused_note} " if job.paused_note else ""
+    return f"{reason}({', '.join(facts)})"
 
 
 __all__ = ["jobs"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import click
@@ -65,10 +66,21 @@ def echo_runs(found: Sequence[Run], scheduler: Scheduler) -> None:
             f"{run.duration:.3f}s" if run.duration is not None else "-",
             run.node_id or "-",
             shorten(run.error),
+            _request(run),
         )
         for run in found
     ]
-    echo_table(("RUN", "JOB", "SCHEDULED", "OUTCOME", "TOOK", "NODE", "ERROR"), rows, "no runs")
+    header = ("RUN", "JOB", "SCHEDULED", "OUTCOME", "TOOK", "NODE", "ERROR", "REQUEST")
+    echo_table(header, rows, "no runs")
+
+
+def _request(run: Run) -> str:
+    """What a run-now asked for beyond the job: who, and its own arguments."""
+    parts = [f"by {run.requested_by}"] if run.requested_by else []
+    for name, value in (("args", run.args), ("kwargs", run.kwargs)):
+        if value is not None:
+            parts.append(f"{name}={json.dumps(value, ensure_ascii=False)}")
+    return shorten(" ".join(parts), 50) or "-"
 
 
 __all__ = ["echo_runs", "runs"]

@@ -9,11 +9,15 @@
 const STORAGE_KEY = "tickwork.authorization";
 
 export class ApiError extends Error {
-  /** `status` is 0 when the server could not be reached. */
-  constructor(status, message, challenge = "") {
+  /**
+   * `status` is 0 when the server could not be reached; `field` is the input field a 4xx
+   * names (e.g. "args"), when it names one.
+   */
+  constructor(status, message, challenge = "", field = null) {
     super(message);
     this.status = status;
     this.challenge = challenge;
+    this.field = field;
   }
 }
 
@@ -65,7 +69,8 @@ export class Api {
     }
     if (!response.ok) {
       const message = data?.error_message || `${response.status} ${response.statusText}`.trim();
-      throw new ApiError(response.status, message, response.headers.get("WWW-Authenticate") || "");
+      const challenge = response.headers.get("WWW-Authenticate") || "";
+      throw new ApiError(response.status, message, challenge, data?.field ?? null);
     }
     return data;
   }

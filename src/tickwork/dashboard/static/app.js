@@ -2,7 +2,7 @@
 // tab is visible, and sends the buttons' actions back to the API.
 
 import { Api, ApiError, basicAuthorization, bearerAuthorization, segment } from "./api.js";
-import { el, setText } from "./dom.js";
+import { el, setAttribute, setText } from "./dom.js";
 import { jobLabel, nodeLabel, renderJobs, renderNodes, renderRuns } from "./views.js";
 
 const REFRESH_MS = 2000;
@@ -301,14 +301,19 @@ function onJobAction(event) {
         return `Started a run of ${label}.`;
       });
       break;
-    case "toggle": {
-      const pause = job.next_run_time !== null;
-      act(`job:${job.id}`, async () => {
-        await api.post(`${path}/${pause ? "pause" : "resume"}`);
-        return pause ? `Paused ${label}.` : `Resumed ${label}.`;
-      });
+    case "run-with":
+      askRunWith(job, button);
       break;
-    }
+    case "toggle":
+      if (job.next_run_time !== null) {
+        askPause(job, button);
+      } else {
+        act(`job:${job.id}`, async () => {
+          await api.post(`${path}/resume`);
+          return `Resumed ${label}.`;
+        });
+      }
+      break;
     case "history":
       showHistory(job.id);
       break;
@@ -345,6 +350,109 @@ function confirmDelete(job, button) {
     });
   }, { once: true });
   dialog.showModal();
+}
+
+// -- dialogs: pause with a note, run with arguments -----------------------------------------
+
+/**
+ * Open `dialog` for `job`, and on submit send `work(form)` (which returns the message to
+ * announce). The dialog stays open while the API refuses, showing why beside the field it
+ * names; it closes when the work is done or cancelled, giving focus back to `button`.
+ */
+function openDialog(dialog, job, button, work) {
+  const form = dialog.querySelector("form");
+  const error = dialog.querySelector("[role=alert]");
+  form.reset();
+  markInvalid(form, null);
+  setText(error, "");
+  setText(dialog.querySelector("h2 span"), jobLabel(job));
+  const submit = async (event) => {
+    event.preventDefault();
+    if (busy.has(`job:${job.id}`)) return;
+    busy.add(`job:${job.id}`);
+    markInvalid(form, null);
+    setText(error, "");
+    try {
+      const message = await work(form);
+      dialog.close();
+      announce(message);
+      state.soon = true;
+      refresh();
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 401) {
+        dialog.close();
+        showLogin(failure);
+      } else {
+        setText(error, failure.message || String(failure));
+        markInvalid(form, failure.field);
+      }
+    } finally {
+      busy.delete(`job:${job.id}`);
+    }
+  };
+  const cancel = () => dialog.close();
+  const closeButton = form.querySelector("[data-close]");
+  form.addEventListener("submit", submit);
+  closeButton.addEventListener("click", cancel);
+  dialog.addEventListener("close", () => {
+    form.removeEventListener("submit", submit);
+    closeButton.removeEventListener("click", cancel);
+    if (!state.needsLogin && button.isConnected) button.focus();
+  }, { once: true });
+  dialog.showModal();
+}
+
+/** Mark the form's field called `name` invalid (and focus it); null clears the marks. */
+function markInvalid(form, name) {
+  for (const field of form.querySelectorAll("input, textarea")) {
+    const invalid = Boolean(name) && field.name === name;
+    setAttribute(field, "aria-invalid", invalid ? "true" : null);
+    if (invalid) field.focus();
+  }
+}
+
+/** An input error of the dialog's own, named like the API's (a field and a message). */
+class InputError extends Error {
+  constructor(field, message) {
+    super(message);
+    this.field = field;
+  }
+}
+
+function askPause(job, button) {
+  openDialog($("pause-dialog"), job, button, async (form) => {
+    const note = form.elements.note.value.trim();
+    await api.post(`jobs/${segment(job.id)}/pause`, note ? { note } : {});
+    return note ? `Paused ${jobLabel(job)}: ${note}` : `Paused ${jobLabel(job)}.`;
+  });
+}
+
+function askRunWith(job, button) {
+  const dialog = $("run-with-dialog");
+  const { args, kwargs } = dialog.querySelector("form").elements;
+  openDialog(dialog, job, button, async () => {
+    const body = {};
+    for (const field of [args, kwargs]) {
+      const text = field.value.trim();
+      if (!text) continue;
+      try {
+        body[field.name] = JSON.parse(text);
+      } catch {
+        throw new InputError(field.name, `${field.name} is not valid JSON.`);
+      }
+    }
+    await api.post(`jobs/${segment(job.id)}/run`, body);
+    return `Started a run of ${jobLabel(job)} with ${describeArguments(body)}.`;
+  });
+  // An empty field means the job's own arguments: shown as its placeholder (unless too
+  // long to be listed).
+  args.placeholder = job.args_truncated ? "" : JSON.stringify(job.args);
+  kwargs.placeholder = job.args_truncated ? "" : JSON.stringify(job.kwargs);
+}
+
+function describeArguments(body) {
+  const given = Object.keys(body);
+  return given.length ? `its own ${given.join(" and ")}` : "the job's arguments";
 }
 
 function toggleCluster() {

@@ -9,6 +9,8 @@ const OUTCOME_KINDS = {
   timed_out: "bad", cancelled: "warn",
 };
 const parts = new WeakMap();
+// Characters of a run-now's request shown in the history; all of it is the tooltip.
+const REQUEST_SHOWN = 120;
 
 function actionButton(action, text, extraClass = "") {
   const className = `small ${extraClass}`.trim();
@@ -40,9 +42,11 @@ function createJobRow() {
   const lastOutcome = el("span");
   const lastTime = el("time", { className: "muted" });
   const state = el("span");
+  const pauseNote = el("p", { className: "pause-note muted", hidden: true });
   const toggle = actionButton("toggle", "Pause");
   const buttons = [
     actionButton("run", "Run now"),
+    actionButton("run-with", "Run with…"),
     toggle,
     actionButton("history", "History"),
     actionButton("delete", "Delete", "danger"),
@@ -54,10 +58,12 @@ function createJobRow() {
     trigger,
     el("td", {}, next),
     el("td", { className: "last-run" }, lastOutcome, " ", lastTime),
-    el("td", {}, state),
+    el("td", {}, state, pauseNote),
     el("td", {}, el("div", { className: "actions" }, ...buttons)),
   );
-  parts.set(row, { name, detail, trigger, next, lastOutcome, lastTime, state, toggle, buttons });
+  parts.set(row, {
+    name, detail, trigger, next, lastOutcome, lastTime, state, pauseNote, toggle, buttons,
+  });
   return row;
 }
 
@@ -94,11 +100,24 @@ function updateJobRow(row, job, last, now) {
     updateBadge(p.state, paused ? "paused" : "active", paused ? "warn" : "ok");
     setAttribute(p.state, "title", null);
   }
+  updatePauseNote(p.pauseNote, paused ? job : null, now);
   setText(p.toggle, paused ? "Resume" : "Pause");
-  const names = ["Run now", paused ? "Resume" : "Pause", "History of", "Delete"];
+  const names = ["Run now", "Run with arguments", paused ? "Resume" : "Pause", "History of", "Delete"];
   p.buttons.forEach((button, index) => {
     setAttribute(button, "aria-label", `${names[index]} ${label}`);
   });
+}
+
+/** Why, by whom and when a paused job was paused (what its pause left; nothing if none). */
+function updatePauseNote(node, job, now) {
+  const facts = job && job.paused_at ? [
+    job.paused_note,
+    job.paused_by && `by ${job.paused_by}`,
+    relative(job.paused_at, now),
+  ].filter(Boolean) : [];
+  node.hidden = facts.length === 0;
+  setText(node, facts.join(" · "));
+  setAttribute(node, "title", job && job.paused_at ? `paused ${absolute(job.paused_at)}` : null);
 }
 
 // -- runs ------------------------------------------------------------------------------------
@@ -114,6 +133,7 @@ function createRunRow() {
   const job = el("span");
   const scheduled = el("time");
   const manual = el("span", { className: "tag", hidden: true }, "run now");
+  const request = el("p", { className: "pause-note muted mono", hidden: true });
   const started = el("time");
   const took = el("td", { className: "number" });
   const node = el("td", { className: "mono" });
@@ -126,7 +146,7 @@ function createRunRow() {
     "tr",
     {},
     el("th", { scope: "row" }, job),
-    el("td", {}, scheduled, " ", manual),
+    el("td", {}, scheduled, " ", manual, request),
     el("td", {}, started),
     took,
     node,
@@ -134,7 +154,7 @@ function createRunRow() {
     el("td", { className: "details" }, error, details),
   );
   parts.set(row, {
-    job, scheduled, manual, started, took, node, outcome, error, trace, summary, details,
+    job, scheduled, manual, request, started, took, node, outcome, error, trace, summary, details,
   });
   return row;
 }
@@ -145,6 +165,10 @@ function updateRunRow(row, run, jobNames, nodeNames, now) {
   setText(p.job, job);
   updateTime(p.scheduled, run.scheduled_time, absolute(run.scheduled_time), run.scheduled_time);
   p.manual.hidden = !run.manual;
+  const asked = runRequest(run);
+  p.request.hidden = !asked;
+  setText(p.request, asked.length > REQUEST_SHOWN ? `${asked.slice(0, REQUEST_SHOWN)}…` : asked);
+  setAttribute(p.request, "title", asked || null);
   if (run.started_at) {
     updateTime(p.started, run.started_at, relative(run.started_at, now), absolute(run.started_at));
   } else {
@@ -162,6 +186,18 @@ function updateRunRow(row, run, jobNames, nodeNames, now) {
   p.details.hidden = !run.traceback;
   setText(p.trace, run.traceback || "");
   setAttribute(p.summary, "aria-label", `Traceback of ${job} run ${run.id}`);
+}
+
+/** What a run-now asked for beyond its job: who, and arguments of its own. */
+function runRequest(run) {
+  const facts = [];
+  if (run.requested_by) facts.push(`by ${run.requested_by}`);
+  if (run.args_truncated) facts.push("own arguments (too long to list)");
+  if (run.args !== null && run.args !== undefined) facts.push(`args ${JSON.stringify(run.args)}`);
+  if (run.kwargs !== null && run.kwargs !== undefined) {
+    facts.push(`kwargs ${JSON.stringify(run.kwargs)}`);
+  }
+  return facts.join(" · ");
 }
 
 // -- nodes -----------------------------------------------------------------------------------
