@@ -27,6 +27,21 @@ def wait_for_gate(timeout: float = 10.0) -> None:
     gate.wait(timeout)
 
 
+def record_and_hold(*args: object, **kwargs: object) -> str:
+    """Record the call, then hold until the gate opens: a run that stays running."""
+    with _lock:
+        calls.append((*args, kwargs))
+    gate.wait(30)
+    return "held"
+
+
+def record_kwargs(*args: object, **kwargs: object) -> list[object]:
+    """Record positional and keyword arguments; returns them as the run's result."""
+    with _lock:
+        calls.append((*args, kwargs))
+    return [list(args), kwargs]
+
+
 def sleep(seconds: float) -> None:
     time.sleep(seconds)
 

@@ -14,6 +14,17 @@ def corrupt_job(database_url: str, job_id: str, stored: str, column: str = "trig
     )
 
 
+def corrupt_run_arguments(database_url: str, job_id: str, stored: str) -> None:
+    """Set the ``args`` and ``kwargs`` of every run of the job to the raw text ``stored``
+    (SQLite only: PostgreSQL's JSONB refuses text that is not JSON)."""
+    _update(
+        database_url,
+        "UPDATE tickwork_runs SET args = :value, kwargs = :value WHERE job_id = :id",
+        stored,
+        job_id,
+    )
+
+
 def mark_node(database_url: str, node_id: str, state: str) -> None:
     """Set the node's state, as another node's reaper would."""
     _update(database_url, "UPDATE tickwork_nodes SET state = :value WHERE id = :id", state, node_id)

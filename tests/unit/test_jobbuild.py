@@ -54,7 +54,10 @@ def test_every_field_is_declared_once_and_options_have_a_kind() -> None:
     assert [spec.attr for spec in FIELDS] == [item.name for item in fields(Job)]
     assert BY_KEY["func"].attr == "func_ref"
     for spec in FIELDS:
-        assert (spec.value is not None) == (spec.role is Role.OPTION)
+        if spec.role is Role.OPTION:
+            assert spec.value is not None
+        elif spec.role is not Role.STATE:  # state may declare what its writer accepts
+            assert spec.value is None
     assert OPTION_DEFAULTS == {
         "misfire_grace_time": 1.0,
         "coalesce": True,
@@ -64,6 +67,7 @@ def test_every_field_is_declared_once_and_options_have_a_kind() -> None:
     }
     assert "id" not in MODIFIABLE
     assert "broken_reason" not in MODIFIABLE
+    assert {"paused_note", "paused_by", "paused_at"}.isdisjoint(MODIFIABLE)
 
 
 def test_build_applies_defaults_and_computes_the_first_fire_time() -> None:
