@@ -196,6 +196,29 @@ def test_the_call_of_a_trusted_job_cannot_be_patched(
     assert _stored(scheduler) == before
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"args": ["touch /tmp/evil"]}, "args"),
+        ({"kwargs": {"x": 1}}, "kwargs"),
+        ({"args": [], "kwargs": {}}, "args"),
+    ],
+)
+def test_a_trusted_job_cannot_be_run_with_arguments_of_its_own(
+    served: tuple[Api, APScheduler], trusted_job: Path, body: dict[str, Any], field: str
+) -> None:
+    """A run-now's arguments are what it calls: ``posix:system`` with the client's command
+    would be a shell for anyone who may run jobs."""
+    api, scheduler = served
+    status, answer = api.call("POST", "/scheduler/jobs/shell/run", body)
+    assert (status, answer["field"]) == (403, field), answer
+    assert "run as it is" in answer["error_message"]
+    assert scheduler.get_runs("shell") == []
+    status, _ = api.call("POST", "/scheduler/jobs/shell/run", {"args": None})  # its own
+    assert status == 200
+    eventually(trusted_job.exists)
+
+
 def test_a_trusted_job_can_be_managed_and_run_as_it_is(
     served: tuple[Api, APScheduler], trusted_job: Path
 ) -> None:

@@ -164,7 +164,7 @@ def test_a_corrupt_recorded_argument_reads_as_none_and_keeps_the_listing(
         corrupt_run_arguments(sqlite_url, "j", stored)
         runs = scheduler.get_runs("j")
         assert [run.outcome for run in runs] == [Outcome.SUCCEEDED] * 2
-        expected = {"[1, ": None, '"text"': None, "{}": {}}[stored]
+        expected: dict[str, Any] | None = {"[1, ": None, '"text"': None, "{}": {}}[stored]
         assert [run.kwargs for run in runs] == [expected] * 2
         assert [run.args for run in runs] == [None, None]
     finally:
@@ -238,4 +238,3 @@ def test_two_nodes_running_now_at_once_each_record_their_own_arguments(
 def _finished(scheduler: Scheduler) -> Run | None:
     runs = [run for run in scheduler.get_runs() if run.outcome is not Outcome.RUNNING]
     return runs[0] if runs else None
-

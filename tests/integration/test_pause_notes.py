@@ -47,7 +47,8 @@ def test_other_edits_keep_the_note_while_the_job_stays_paused(clocked: Scheduler
     clocked.modify_job("j", name="renamed", max_instances=3, args=[1])
     clocked.modify_job("j", next_run_time=None)
     job = clocked.get_job("j")
-    assert job is not None and job.name == "renamed" and job.max_instances == 3
+    assert job is not None
+    assert (job.name, job.max_instances, job.args) == ("renamed", 3, (1,))
     assert _pause_fields(job) == ("why", "alice", T0)
 
 
@@ -90,7 +91,7 @@ def test_job_pause_and_the_apscheduler_signature_still_work(clocked: Scheduler) 
     assert _pause_fields(job.pause(note="from the job object"))[0] == "from the job object"
     assert clocked.pause_job("j", None).paused_note is None  # pause_job(job_id, jobstore)
     with pytest.raises(TypeError):
-        clocked.pause_job("j", None, "positional note")  # type: ignore[misc]
+        clocked.pause_job("j", None, "positional note")  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(
@@ -130,7 +131,7 @@ def test_a_paused_jobs_note_survives_a_refused_second_pause(clocked: Scheduler) 
 def test_the_longest_note_and_any_readable_text_are_kept(clocked: Scheduler) -> None:
     longest = "é" * MAX_PAUSE_NOTE_CHARS
     assert clocked.pause_job("j", note=longest).paused_note == longest
-    text = "Ждём миграцию — 待つ 🛠 \"quotes\" <b>not markup</b>"
+    text = 'Ждём миграцию — 待つ 🛠 "quotes" <b>not markup</b>'
     assert clocked.pause_job("j", note=text, requested_by="Zoë").paused_note == text
     assert _pause_fields(clocked.get_job("j"))[:2] == (text, "Zoë")
 
