@@ -65,10 +65,14 @@ def _populate(extension: APScheduler) -> None:
     )
     add("reindex-search", "tests.jobs:wait_for_gate", trigger="interval", hours=6, args=[60])
     add("purge-sessions", "tests.jobs:record", trigger="interval", hours=1)
-    extension.pause_job("purge-sessions")
+    extension.pause_job(
+        "purge-sessions", note="until the new session store is live", requested_by="dana"
+    )
     for job_id in ("nightly-backup", "refresh-cache", "sync-crm", "refresh-cache", "sync-crm"):
         extension.run_job(job_id)
         time.sleep(0.3)
+    extension.run_job("weekday-digest", args=["support"], requested_by="dana")
+    time.sleep(0.3)
     extension.run_job("reindex-search")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and len(extension.get_runs(outcome="running")) != 1:

@@ -67,5 +67,10 @@ def test_basic_login_and_actions_carry_the_credentials(
     page.get_by_role("button", name="Sign in").click()
 
     page.get_by_role("button", name="Pause report").click()
-    expect(page.get_by_role("status")).to_have_text("Paused report.")
-    assert dashboard.api("GET", "/jobs/report").json()["next_run_time"] is None
+    page.get_by_role("dialog").get_by_label("Note (optional)").fill("guest was here")
+    page.get_by_role("button", name="Pause job").click()
+    expect(page.get_by_role("status")).to_have_text("Paused report: guest was here")
+    job = dashboard.api("GET", "/jobs/report").json()
+    assert (job["next_run_time"], job["paused_note"]) == (None, "guest was here")
+    assert job["paused_by"] == "guest"  # who paused: the signed-in user
+    expect(page.locator("#jobs tbody tr .pause-note")).to_contain_text("by guest")

@@ -79,6 +79,7 @@ def test_pauses_and_resumes_a_job(dashboard: Dashboard, page: Page) -> None:
     row = job_row(page, "report")
 
     row.get_by_role("button", name="Pause report").click()
+    page.get_by_role("button", name="Pause job").click()
 
     expect(row).to_contain_text("paused")
     expect(page.get_by_role("status")).to_have_text("Paused report.")
@@ -203,7 +204,9 @@ def test_keyboard_focus_survives_the_live_refresh(sqlite_dashboard: Dashboard, p
     button = page.get_by_role("button", name="Pause report")
     button.focus()
 
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # opens the pause dialog, its note field focused
+    expect(page.get_by_label("Note (optional)")).to_be_focused()
+    page.keyboard.press("Enter")  # pauses, without a note
 
     resume = page.get_by_role("button", name="Resume report")
     expect(resume).to_be_focused()
@@ -271,6 +274,7 @@ def test_a_job_with_big_arguments_is_listed_without_them(
     row = job_row(page, "bulky")
     expect(row).to_contain_text("every 5 min")
     row.get_by_role("button", name="Pause bulky").click()
+    page.get_by_role("button", name="Pause job").click()
     expect(row).to_contain_text("paused")
     eventually(lambda: sqlite_dashboard.api("GET", "/jobs/bulky").json()["next_run_time"] is None)
     assert sqlite_dashboard.api("GET", "/jobs/bulky").json()["args"] == big
