@@ -5,7 +5,8 @@ Flask-APScheduler flattens the trigger into the job: ``"trigger": "interval"`` b
 strings. Tickwork writes the same keys, and adds the ones Flask-APScheduler has no place
 for (``timezone``, ``jitter`` when set, and every option of :class:`~tickwork.job.Job`)
 so that a job read from the API can be posted back unchanged, and says whether the engine
-marked the job broken (``broken_reason``, ``broken_at``).
+marked the job broken (``broken_reason``, ``broken_at``) and why, by whom and when it was
+paused (``paused_note``, ``paused_by``, ``paused_at``).
 """
 
 from __future__ import annotations

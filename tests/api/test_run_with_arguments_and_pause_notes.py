@@ -101,6 +101,7 @@ def test_no_body_or_no_arguments_runs_the_jobs_own(
         (b'{"args": [NaN]}', "body"),
         (b'{"argz": []}', "argz"),
         (b'{"args": [], "jobstore": "default"}', "jobstore"),
+        (b'{"requested_by": "mallory"}', "requested_by"),  # told by auth, not the client
         (b'{"args": {"a": 1}}', "args"),
         (b'{"args": "abc"}', "args"),
         (b'{"args": 5}', "args"),

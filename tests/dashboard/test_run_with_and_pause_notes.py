@@ -48,7 +48,8 @@ def test_run_with_arguments_runs_them_and_history_shows_them(
     [run] = dashboard.api("GET", "/jobs/report/runs").json()
     assert (run["args"], run["kwargs"]) == (["2026-11", 3], {"dry_run": True})
     assert ("2026-11", 3, {"dry_run": True}) in jobs.calls
-    expect(job_row(page, "report").get_by_role("button", name="Run with arguments report")).to_be_focused()
+    run_with = job_row(page, "report").get_by_role("button", name="Run with arguments report")
+    expect(run_with).to_be_focused()
 
 
 def test_the_apis_refusal_is_shown_in_the_dialog_beside_its_field(
@@ -97,9 +98,7 @@ def test_empty_fields_run_the_jobs_own_arguments(sqlite_dashboard: Dashboard, pa
     assert (run["args"], run["kwargs"]) == (None, None)
 
 
-def test_a_note_given_when_pausing_is_shown_until_resumed(
-    dashboard: Dashboard, page: Page
-) -> None:
+def test_a_note_given_when_pausing_is_shown_until_resumed(dashboard: Dashboard, page: Page) -> None:
     _add(dashboard)
     page.goto(dashboard.url)
     row = job_row(page, "report")
@@ -139,7 +138,9 @@ def test_a_refused_note_is_shown_and_the_job_stays_active(
     note.fill("x" * 1001)
     dialog.get_by_role("button", name="Pause job").click()
 
-    expect(dialog.get_by_role("alert")).to_have_text("note must be at most 1000 characters, got 1001")
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "note must be at most 1000 characters, got 1001"
+    )
     expect(note).to_have_attribute("aria-invalid", "true")
     assert sqlite_dashboard.api("GET", "/jobs/report").json()["next_run_time"] is not None
 
