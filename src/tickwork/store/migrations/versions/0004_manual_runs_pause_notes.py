@@ -1,6 +1,6 @@
 """Run-now arguments and pause notes: runs.args/kwargs/requested_by, jobs.paused_*.
 
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-03
 """
@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from tickwork.store.types import UTCDateTime
 
-revision = "0005"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
